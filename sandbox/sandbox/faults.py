@@ -6,7 +6,7 @@ import math
 import random
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 
@@ -83,11 +83,14 @@ class RequestStats:
 
     statuses: Counter = field(default_factory=Counter)
     faults: Counter = field(default_factory=Counter)
+    recent: deque = field(default_factory=lambda: deque(maxlen=1000))  # "GET /path?query"
     first_at: float | None = None
     last_at: float | None = None
 
-    def record(self, status: int, fault: str | None = None) -> None:
+    def record(self, status: int, fault: str | None = None, request: str = "") -> None:
         now = time.monotonic()
+        if request:
+            self.recent.append(f"{status} {request}")
         self.first_at = self.first_at or now
         self.last_at = now
         self.statuses[status] += 1
@@ -99,11 +102,13 @@ class RequestStats:
             "requests": sum(self.statuses.values()),
             "by_status": {str(k): v for k, v in sorted(self.statuses.items())},
             "faults": dict(self.faults),
+            "recent": list(self.recent),
         }
 
     def reset(self) -> None:
         self.statuses.clear()
         self.faults.clear()
+        self.recent.clear()
         self.first_at = self.last_at = None
 
 

@@ -82,6 +82,11 @@ async def _gate(request: Request, sandbox: OkendoSandbox) -> tuple[Response | No
     return None, fault
 
 
+def _line(request: Request) -> str:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{request.method} {request.url.path}{query}"
+
+
 def _limit(request: Request) -> int:
     raw = request.query_params.get("limit", "25")
     if not raw.isdigit() or not 1 <= int(raw) <= 100:
@@ -93,7 +98,7 @@ async def list_reviews(request: Request) -> Response:
     sandbox: OkendoSandbox = request.app.state.sandbox
     denied, fault = await _gate(request, sandbox)
     if denied is not None:
-        sandbox.stats.record(denied.status_code, fault)
+        sandbox.stats.record(denied.status_code, fault, _line(request))
         return denied
     params = request.query_params
     try:
@@ -112,7 +117,7 @@ async def list_reviews(request: Request) -> Response:
             status, descending=ORDER_BY[order_by], limit=limit, after=after
         )
     except (ValueError, json.JSONDecodeError) as exc:
-        sandbox.stats.record(400)
+        sandbox.stats.record(400, None, _line(request))
         return _error(400, str(exc))
     body: dict[str, Any] = {"reviews": reviews}
     if cursor is not None:
@@ -122,7 +127,7 @@ async def list_reviews(request: Request) -> Response:
     payload = json.dumps(body, ensure_ascii=False).encode()
     if fault == "truncate":
         payload = payload[: len(payload) // 2]
-    sandbox.stats.record(200, fault)
+    sandbox.stats.record(200, fault, _line(request))
     return Response(payload, 200, media_type="application/json")
 
 

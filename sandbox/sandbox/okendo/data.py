@@ -199,6 +199,8 @@ class ReviewStore:
         try:
             created = datetime.fromisoformat(str(cursor["dateCreated"]).replace("Z", "+00:00"))
             review_id = str(cursor["reviewId"])
+            if created.tzinfo is None:
+                raise ValueError("naive dateCreated")
         except (KeyError, ValueError, TypeError) as exc:
             raise ValueError("lastEvaluated is not a key this endpoint issued") from exc
         created_ms = round((created - _EPOCH).total_seconds() * 1000)

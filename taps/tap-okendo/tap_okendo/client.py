@@ -19,6 +19,7 @@ from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import ParseResult, parse_qsl
 
+import backoff
 import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk.exceptions import RetriableAPIError
@@ -33,8 +34,10 @@ try:
 except PackageNotFoundError:  # running from a source tree
     _VERSION = "0+unknown"
 
-MAX_TRIES = 8
-MAX_WAIT_SECONDS = 120.0
+MAX_TRIES = 8  # attempts per request on 5xx, timeouts and cut bodies
+MAX_BACKOFF_SECONDS = 60.0
+MAX_WAIT_SECONDS = 120.0  # the longest Retry-After obeyed as given
+RATE_LIMIT_PATIENCE = 900  # seconds of consecutive 429s before giving up
 CREDENTIALS_HINT = (
     "re-copy both `user_id` and `api_key` from Okendo > Settings > Integrations > "
     "API credentials (no stray spaces; a regenerated key replaces the old one)"
@@ -168,7 +171,9 @@ class OkendoStream(RESTStream[ParseResult]):
         if status == HTTPStatus.FORBIDDEN:
             fail("Okendo refused access (HTTP 403): the API key has no access to this "
                  "resource; check the store's Okendo plan and the key's store.")
-        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            raise RateLimitedError(f"HTTP {status} on {self.path}", response)
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(f"HTTP {status} on {self.path}", response)
         if status >= HTTPStatus.BAD_REQUEST:
             fail(f"Okendo answered HTTP {status} on {self.path}: {_vendor_message(response)}. "
@@ -179,44 +184,61 @@ class OkendoStream(RESTStream[ParseResult]):
             raise RetriableAPIError(f"unreadable body on {self.path}: {exc}", response) from exc
 
     def backoff_wait_generator(self) -> t.Generator[float, None, None]:
+        """Retry-After when the vendor gives one, else doubling from `retry_backoff_seconds`."""
+        base = float(self.config.get("retry_backoff_seconds", 1.0))
+
         def waits() -> t.Generator[float, t.Any, None]:
             exception = yield 0.0  # primed by backoff; the value is unused
             attempt = 0
             while True:
-                attempt += 1
                 wait = _retry_after(exception)
                 if wait is None:
-                    wait = min(MAX_WAIT_SECONDS, 0.5 * 2**attempt)
+                    wait = min(MAX_BACKOFF_SECONDS, base * 2**attempt)
+                attempt += 1
                 self.pacer.hold(wait)
                 exception = yield wait
 
         return waits()
 
-    def backoff_max_tries(self) -> int:
-        return MAX_TRIES
-
     def backoff_jitter(self, value: float) -> float:
         return value * random.uniform(1.0, 1.1)  # never earlier than the vendor asked
 
     def backoff_handler(self, details: t.Any) -> None:
-        exception = details.get("exception")
         self.logger.warning("Retrying %s in %.1fs (attempt %d): %s", self.path,
                             details.get("wait") or 0, details.get("tries"),
-                            _describe(exception))
+                            _describe(details.get("exception")))
 
     def request_decorator(self, func: t.Callable) -> t.Callable:
-        retrying = super().request_decorator(func)
+        """429s are the vendor pacing us: wait them out for up to RATE_LIMIT_PATIENCE seconds.
+        Errors (5xx, timeouts, cut bodies) get MAX_TRIES attempts. Then stop with one line."""
+        retry = functools.partial(backoff.on_exception, self.backoff_wait_generator,
+                                  jitter=self.backoff_jitter, on_backoff=self.backoff_handler,
+                                  logger=None)
+        rate_limited = retry(RateLimitedError, max_time=RATE_LIMIT_PATIENCE)(func)
+        failing = retry(
+            (RetriableAPIError, ConnectionResetError, requests.exceptions.RequestException),
+            max_tries=MAX_TRIES, giveup=lambda exc: isinstance(exc, RateLimitedError),
+        )(rate_limited)
 
         @functools.wraps(func)
         def request_or_fail(*args: t.Any, **kwargs: t.Any) -> requests.Response:
             try:
-                return retrying(*args, **kwargs)  # type: ignore[no-any-return]
-            except (RetriableAPIError, requests.exceptions.RequestException) as exc:
+                return failing(*args, **kwargs)  # type: ignore[no-any-return]
+            except RateLimitedError:
+                fail(f"Okendo kept answering 429 on {self.path} for {RATE_LIMIT_PATIENCE}s; "
+                     "another client may share this API key. Lower `max_requests_per_second` "
+                     "or try again later.")
+            except (RetriableAPIError, ConnectionResetError,
+                    requests.exceptions.RequestException) as exc:
                 fail(f"Okendo kept failing on {self.path} after {MAX_TRIES} attempts "
-                     f"({_describe(exc)}); the run stopped without advancing anything. "
-                     "Try again later, or lower `max_requests_per_second`.")
+                     f"({_describe(exc)}); the run stopped and recorded no completed copy. "
+                     "Try again later.")
 
         return request_or_fail
+
+
+class RateLimitedError(RetriableAPIError):
+    """HTTP 429."""
 
 
 def _retry_after(exception: BaseException | None) -> float | None:

@@ -113,6 +113,8 @@ class ReviewsStream(OkendoStream):
                 review["_sync_started_at"] = started_at
                 count += 1
                 yield review
+                if self.ABORT_AT_RECORD_COUNT is not None and count >= self.ABORT_AT_RECORD_COUNT:
+                    return  # a dry run (`--test`) has what it needs: fetch no further page
         self._tap.record_completed_copy(  # type: ignore[attr-defined]
             stream=self.name, started_at=started_at, statuses=statuses, record_count=count)
 

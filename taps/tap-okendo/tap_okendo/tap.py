@@ -49,6 +49,11 @@ class TapOkendo(Tap):
         th.Property("request_timeout", th.IntegerType(minimum=1), default=60,
                     title="Request timeout (s)",
                     description="Seconds to wait for one response before retrying it."),
+        th.Property("retry_backoff_seconds", th.NumberType(minimum=0), default=1,
+                    title="Retry backoff (s)",
+                    description="First wait after a 5xx, timeout or cut body; doubles each "
+                                "attempt (8 attempts, at most 60 s apart). A 429 waits for "
+                                "its Retry-After instead."),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
