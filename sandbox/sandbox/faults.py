@@ -43,6 +43,7 @@ class Faults:
     slow_rate: float = 0.0  # share of pages delayed by slow_seconds
     slow_seconds: float = 0.0
     truncate_rate: float = 0.0  # share of 200 bodies cut in half (invalid JSON)
+    fail_after: int = 0  # an outage: every request after the first N is a 5xx (0 = never)
     seed: int = 1
     _rng: random.Random = field(init=False, repr=False)
     _storm_left: int = field(default=0, init=False)
@@ -57,6 +58,8 @@ class Faults:
     def draw(self) -> str | None:
         """Decide this request's fault: 'storm', 'error', 'slow', 'truncate' or None."""
         self._count += 1
+        if self.fail_after and self._count > self.fail_after:
+            return "error"
         if self.storm_every and self._count % self.storm_every == 0:
             self._storm_left = self.storm_length
         if self._storm_left > 0:

@@ -25,8 +25,12 @@ class RunningOkendo:
         return f"{self.url}/enterprise"
 
     def tap_config(self, **overrides: Any) -> dict[str, Any]:
-        return {"user_id": self.sandbox.user_id, "api_key": self.sandbox.api_key,
-                "api_url": self.api_url, **overrides}
+        return {
+            "user_id": self.sandbox.user_id,
+            "api_key": self.sandbox.api_key,
+            "api_url": self.api_url,
+            **overrides,
+        }
 
     def truth(self) -> dict[str, Any]:
         return requests.get(f"{self.url}/_sandbox/truth", timeout=30).json()
@@ -40,12 +44,18 @@ def okendo_sandbox() -> Iterator[Callable[..., RunningOkendo]]:
     """Factory: `okendo_sandbox(counts={...}, rate_limit=0, faults=Faults(...))`."""
     with ExitStack() as stack:
 
-        def start(*, seed: int = 1, counts: dict[str, int] | None = None,
-                  rate_limit: float = 0.0, burst: int = 2,
-                  faults: Faults | None = None) -> RunningOkendo:
+        def start(
+            *,
+            seed: int = 1,
+            counts: dict[str, int] | None = None,
+            rate_limit: float = 0.0,
+            burst: int = 2,
+            faults: Faults | None = None,
+        ) -> RunningOkendo:
             store = ReviewStore(seed=seed, counts=counts) if counts else ReviewStore(seed=seed)
-            sandbox = OkendoSandbox(store=store, rate_limit=rate_limit, burst=burst,
-                                    faults=faults or Faults())
+            sandbox = OkendoSandbox(
+                store=store, rate_limit=rate_limit, burst=burst, faults=faults or Faults()
+            )
             url = stack.enter_context(serve_in_thread(create_app(sandbox)))
             return RunningOkendo(url=url, sandbox=sandbox)
 

@@ -13,8 +13,15 @@ from starlette.applications import Starlette
 
 
 def _config(app: Starlette, sock_port: int) -> uvicorn.Config:
-    return uvicorn.Config(app, host="127.0.0.1", port=sock_port, log_level="warning",
-                          access_log=False, lifespan="off", timeout_keep_alive=30)
+    return uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=sock_port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=30,
+    )
 
 
 def serve_forever(app: Starlette, port: int) -> None:

@@ -7,7 +7,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-
 from sandbox.faults import Faults, TokenBucket
 from sandbox.okendo import ReviewStore
 
@@ -16,8 +15,13 @@ VERSION = {"okendo-api-version": "2025-02-01"}
 
 def get(okendo, path="/reviews", auth=None, headers=None, **params):
     auth = auth or (okendo.sandbox.user_id, okendo.sandbox.api_key)
-    return requests.get(okendo.api_url + path, params=params, auth=auth,
-                        headers=VERSION if headers is None else headers, timeout=30)
+    return requests.get(
+        okendo.api_url + path,
+        params=params,
+        auth=auth,
+        headers=VERSION if headers is None else headers,
+        timeout=30,
+    )
 
 
 def walk(okendo, **params):
@@ -29,8 +33,12 @@ def walk(okendo, **params):
         if "nextUrl" not in body:
             return seen
         assert body["nextUrl"].startswith("/reviews?")
-        response = requests.get(okendo.api_url + body["nextUrl"], headers=VERSION, timeout=30,
-                                auth=(okendo.sandbox.user_id, okendo.sandbox.api_key))
+        response = requests.get(
+            okendo.api_url + body["nextUrl"],
+            headers=VERSION,
+            timeout=30,
+            auth=(okendo.sandbox.user_id, okendo.sandbox.api_key),
+        )
 
 
 def test_wrong_key_is_401_with_json_error(okendo_sandbox):
@@ -77,8 +85,10 @@ def test_next_url_carries_a_json_last_evaluated_cursor(okendo_sandbox):
     cursor = json.loads(parse_qs(urlparse(next_url).query)["lastEvaluated"][0])
     assert set(cursor) >= {"reviewId", "dateCreated"}
     assert get(okendo, lastEvaluated="{not json").status_code == 400
-    assert get(okendo, lastEvaluated='{"reviewId": "x", "dateCreated": "2024-01-01"}'
-               ).status_code == 400
+    assert (
+        get(okendo, lastEvaluated='{"reviewId": "x", "dateCreated": "2024-01-01"}').status_code
+        == 400
+    )
 
 
 def test_empty_store_answers_an_empty_last_page(okendo_sandbox):
@@ -89,13 +99,43 @@ def test_empty_store_answers_an_empty_last_page(okendo_sandbox):
 def test_reviews_carry_every_documented_field(okendo_sandbox):
     review = get(okendo_sandbox(counts={"approved": 1}), limit=1).json()["reviews"][0]
     assert set(review) == {
-        "reviewId", "subscriberId", "productId", "productName", "variantId", "variantName",
-        "rating", "title", "body", "sentiment", "status", "tags", "dateCreated", "helpfulCount",
-        "unhelpfulCount", "isRecommended", "isIncentivized", "containsProfanity", "reviewer",
-        "order", "reply", "reward", "media", "attributesWithRating", "productAttributes"}
-    assert set(review["reviewer"]) == {"name", "displayName", "email", "avatarUrl", "isVerified",
-                                       "verifiedStatus", "location", "attributes",
-                                       "socialConnection"}
+        "reviewId",
+        "subscriberId",
+        "productId",
+        "productName",
+        "variantId",
+        "variantName",
+        "rating",
+        "title",
+        "body",
+        "sentiment",
+        "status",
+        "tags",
+        "dateCreated",
+        "helpfulCount",
+        "unhelpfulCount",
+        "isRecommended",
+        "isIncentivized",
+        "containsProfanity",
+        "reviewer",
+        "order",
+        "reply",
+        "reward",
+        "media",
+        "attributesWithRating",
+        "productAttributes",
+    }
+    assert set(review["reviewer"]) == {
+        "name",
+        "displayName",
+        "email",
+        "avatarUrl",
+        "isVerified",
+        "verifiedStatus",
+        "location",
+        "attributes",
+        "socialConnection",
+    }
 
 
 def test_data_is_deterministic_per_seed():
@@ -118,14 +158,13 @@ def test_a_million_reviews_per_status_is_cheap_to_hold():
 
 def test_admin_delete_add_and_truth(okendo_sandbox):
     okendo = okendo_sandbox(counts={"approved": 10, "pending": 2, "rejected": 1})
-    assert okendo.truth()["reviews"] == {"approved": 10, "pending": 2, "rejected": 1,
-                                         "total": 13}
+    assert okendo.truth()["reviews"] == {"approved": 10, "pending": 2, "rejected": 1, "total": 13}
     victim = get(okendo, limit=1).json()["reviews"][0]["reviewId"]
     assert requests.delete(f"{okendo.url}/_sandbox/reviews/{victim}", timeout=30).ok
-    assert requests.delete(f"{okendo.url}/_sandbox/reviews/{victim}", timeout=30
-                           ).status_code == 404
-    created = requests.post(f"{okendo.url}/_sandbox/reviews?status=pending&count=3",
-                            timeout=30).json()["created"]
+    assert requests.delete(f"{okendo.url}/_sandbox/reviews/{victim}", timeout=30).status_code == 404
+    created = requests.post(
+        f"{okendo.url}/_sandbox/reviews?status=pending&count=3", timeout=30
+    ).json()["created"]
     assert len(created) == 3
     assert okendo.truth()["reviews"]["total"] == 15
     ids = {r["reviewId"] for r in walk(okendo, status="approved", limit=100)}
@@ -150,8 +189,9 @@ def test_token_bucket_refills_at_its_rate():
 
 
 def test_faults_storms_errors_and_truncation(okendo_sandbox):
-    okendo = okendo_sandbox(counts={"approved": 5},
-                            faults=Faults(storm_every=4, storm_length=2, seed=3))
+    okendo = okendo_sandbox(
+        counts={"approved": 5}, faults=Faults(storm_every=4, storm_length=2, seed=3)
+    )
     codes = [get(okendo, limit=1).status_code for _ in range(8)]
     assert codes == [200, 200, 200, 429, 429, 200, 200, 429]
     broken = okendo_sandbox(counts={"approved": 5}, faults=Faults(error_rate=1.0))

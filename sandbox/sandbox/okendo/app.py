@@ -73,7 +73,9 @@ async def _gate(request: Request, sandbox: OkendoSandbox) -> tuple[Response | No
         return _error(429, "Too many requests.", **{"Retry-After": "1"}), fault
     wait = sandbox.bucket.take()
     if wait:
-        return _error(429, "Too many requests.", **{"Retry-After": retry_after_seconds(wait)}), "limit"
+        return _error(
+            429, "Too many requests.", **{"Retry-After": retry_after_seconds(wait)}
+        ), "limit"
     if fault == "error":
         status = sandbox.faults.error_status()
         return _error(status, "Upstream error, please retry."), fault
@@ -121,8 +123,12 @@ async def list_reviews(request: Request) -> Response:
         return _error(400, str(exc))
     body: dict[str, Any] = {"reviews": reviews}
     if cursor is not None:
-        query = {"limit": limit, "status": status, "orderBy": order_by,
-                 "lastEvaluated": json.dumps(cursor, separators=(",", ":"))}
+        query = {
+            "limit": limit,
+            "status": status,
+            "orderBy": order_by,
+            "lastEvaluated": json.dumps(cursor, separators=(",", ":")),
+        }
         body["nextUrl"] = "/reviews?" + urlencode(query)
     payload = json.dumps(body, ensure_ascii=False).encode()
     if fault == "truncate":
@@ -160,22 +166,26 @@ async def admin_review(request: Request) -> Response:
 async def admin_add_reviews(request: Request) -> Response:
     store: ReviewStore = request.app.state.sandbox.store
     try:
-        ids = store.add(request.query_params.get("status", "approved"),
-                        int(request.query_params.get("count", "1")))
+        ids = store.add(
+            request.query_params.get("status", "approved"),
+            int(request.query_params.get("count", "1")),
+        )
     except ValueError as exc:
         return _error(400, str(exc))
     return JSONResponse({"created": ids})
 
 
 def create_app(sandbox: OkendoSandbox | None = None) -> Starlette:
-    app = Starlette(routes=[
-        # Okendo serves the API under /enterprise, and its relative nextUrl ("/reviews?...")
-        # is appended to that base path: a client that resolves it against the host breaks.
-        Mount("/enterprise", routes=[Route("/reviews", list_reviews)]),
-        Route("/_sandbox/truth", admin_truth),
-        Route("/_sandbox/stats", admin_stats, methods=["GET", "DELETE"]),
-        Route("/_sandbox/reviews", admin_add_reviews, methods=["POST"]),
-        Route("/_sandbox/reviews/{review_id}", admin_review, methods=["DELETE", "PATCH"]),
-    ])
+    app = Starlette(
+        routes=[
+            # Okendo serves the API under /enterprise, and its relative nextUrl ("/reviews?...")
+            # is appended to that base path: a client that resolves it against the host breaks.
+            Mount("/enterprise", routes=[Route("/reviews", list_reviews)]),
+            Route("/_sandbox/truth", admin_truth),
+            Route("/_sandbox/stats", admin_stats, methods=["GET", "DELETE"]),
+            Route("/_sandbox/reviews", admin_add_reviews, methods=["POST"]),
+            Route("/_sandbox/reviews/{review_id}", admin_review, methods=["DELETE", "PATCH"]),
+        ]
+    )
     app.state.sandbox = sandbox or OkendoSandbox()
     return app

@@ -33,12 +33,42 @@ _PRODUCTS = [
 ]
 _FIRST = ["Ava", "Noah", "Mia", "Liam", "Zoë", "Mateo", "Aiko", "Oluwaseun", "Chloé", "Ivan"]
 _LAST = ["Nguyen", "Smith", "García", "Müller", "O'Brien", "Kowalski", "Rossi", "Tanaka"]
-_COUNTRIES = [("US", "United States", "CA"), ("GB", "United Kingdom", None),
-              ("AU", "Australia", "NSW"), ("CA", "Canada", "ON"), ("DE", "Germany", None)]
+_COUNTRIES = [
+    ("US", "United States", "CA"),
+    ("GB", "United Kingdom", None),
+    ("AU", "Australia", "NSW"),
+    ("CA", "Canada", "ON"),
+    ("DE", "Germany", None),
+]
 _SENTIMENTS = ["positive", "negative", "neutral", "mixed"]
 _TAGS = ["fit", "quality", "shipping", "gift", "value", "color", "comfort"]
-_WORDS = ("great soft fabric runs small arrived quickly colour faded love it would buy again "
-          "stitching came loose perfect gift \"quoted\" émoji 👍 comma, separated; value").split()
+_WORDS = [
+    "great",
+    "soft",
+    "fabric",
+    "runs",
+    "small",
+    "arrived",
+    "quickly",
+    "colour",
+    "faded",
+    "love",
+    "it",
+    "would",
+    "buy",
+    "again",
+    "stitching",
+    "came",
+    "loose",
+    "perfect",
+    "gift",
+    '"quoted"',
+    "émoji",
+    "👍",
+    "comma,",
+    "separated;",
+    "value",
+]
 
 
 def _uuid(rng: random.Random) -> str:
@@ -115,29 +145,41 @@ class ReviewStore:
                 "name": f"{first} {last}",
                 "displayName": f"{first} {last[0]}.",
                 "email": f"{first.lower()}.{index}@example.com",
-                "avatarUrl": None if rng.random() < 0.5 else f"https://cdn.example.com/a/{index}.png",
+                "avatarUrl": None
+                if rng.random() < 0.5
+                else f"https://cdn.example.com/a/{index}.png",
                 "isVerified": rng.random() < 0.8,
                 "verifiedStatus": rng.choice(["verifiedBuyer", "verifiedReviewer", "none"]),
                 "location": {"country": {"code": code, "name": country}, "zoneCode": zone},
                 "attributes": [
-                    {"title": "Age", "type": "single-value",
-                     "value": rng.choice(["18-24", "25-34", "35-44", "45+"])},
-                ] if rng.random() < 0.6 else [],
+                    {
+                        "title": "Age",
+                        "type": "single-value",
+                        "value": rng.choice(["18-24", "25-34", "35-44", "45+"]),
+                    },
+                ]
+                if rng.random() < 0.6
+                else [],
                 "socialConnection": rng.choice([None, "facebook", "google"]),
             },
             "order": {"orderId": f"shopify-{5_000_000 + index}", "orderNumber": f"#{1000 + index}"}
-            if rng.random() < 0.7 else None,
+            if rng.random() < 0.7
+            else None,
             "reply": {
                 "body": "Thanks for the review!",
                 "rawBody": "<p>Thanks for the review!</p>",
                 "dateCreated": _iso(created_ms + 86_400_000),
                 "isPrivate": rng.random() < 0.2,
-            } if rng.random() < 0.3 else None,
+            }
+            if rng.random() < 0.3
+            else None,
             "reward": {
                 "type": "coupon",
                 "value": rng.choice([5, 10, 12.5, 15]),
                 "description": "Discount on your next order",
-            } if rng.random() < 0.15 else None,
+            }
+            if rng.random() < 0.15
+            else None,
             "media": [
                 {
                     "streamId": f"{review_id}-m{m}",
@@ -150,14 +192,28 @@ class ReviewStore:
                 for m in range(rng.choice([0, 0, 0, 1, 2]))
             ],
             "attributesWithRating": [
-                {"title": title, "type": "range", "value": rng.randint(1, 5),
-                 "minLabel": lo, "midLabel": "Just right", "maxLabel": hi}
-                for title, lo, hi in [("Fit", "Runs small", "Runs large"),
-                                      ("Quality", "Poor", "Excellent")][: rng.randint(0, 2)]
+                {
+                    "title": title,
+                    "type": "range",
+                    "value": rng.randint(1, 5),
+                    "minLabel": lo,
+                    "midLabel": "Just right",
+                    "maxLabel": hi,
+                }
+                for title, lo, hi in [
+                    ("Fit", "Runs small", "Runs large"),
+                    ("Quality", "Poor", "Excellent"),
+                ][: rng.randint(0, 2)]
             ],
             "productAttributes": [
-                {"title": "Size purchased", "type": "single-value", "value": variant_names[variant_at]}
-            ] if rng.random() < 0.5 else [],
+                {
+                    "title": "Size purchased",
+                    "type": "single-value",
+                    "value": variant_names[variant_at],
+                }
+            ]
+            if rng.random() < 0.5
+            else [],
         }
         review.update(self._patches.get(index, {}))
         self._index_by_id.setdefault(review_id, index)
@@ -191,8 +247,11 @@ class ReviewStore:
         if not page or not more:
             return page, None
         last = page[-1]
-        cursor = {"subscriberId": last["subscriberId"], "reviewId": last["reviewId"],
-                  "dateCreated": last["dateCreated"]}
+        cursor = {
+            "subscriberId": last["subscriberId"],
+            "reviewId": last["reviewId"],
+            "dateCreated": last["dateCreated"],
+        }
         return page, cursor
 
     def _cursor_position(self, indexes: array, cursor: dict[str, Any]) -> int:
@@ -216,8 +275,14 @@ class ReviewStore:
     def find(self, review_id: str) -> tuple[int, str] | None:
         index = self._index_by_id.get(review_id)
         if index is None:
-            index = next((i for i in range(self._next_index)
-                          if _uuid(random.Random(self.seed * 1_000_003 + i)) == review_id), None)
+            index = next(
+                (
+                    i
+                    for i in range(self._next_index)
+                    if _uuid(random.Random(self.seed * 1_000_003 + i)) == review_id
+                ),
+                None,
+            )
             if index is None:
                 return None
             self._index_by_id[review_id] = index
@@ -265,9 +330,13 @@ class ReviewStore:
 
     def truth(self) -> dict[str, Any]:
         per_status = {s: sum(1 for _ in self.live_indexes(s)) for s in STATUSES}
-        children = {"review_media": 0, "review_rated_attributes": 0,
-                    "review_product_attributes": 0, "review_tags": 0,
-                    "review_reviewer_attributes": 0}
+        children = {
+            "review_media": 0,
+            "review_rated_attributes": 0,
+            "review_product_attributes": 0,
+            "review_tags": 0,
+            "review_reviewer_attributes": 0,
+        }
         rating_sum = 0
         for review in self.iter_live():
             children["review_media"] += len(review["media"])

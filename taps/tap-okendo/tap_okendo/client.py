@@ -102,8 +102,10 @@ def check_credentials_shape(user_id: str, api_key: str) -> None:
     try:
         uuid.UUID(user_id)
     except ValueError:
-        fail(f"`user_id` must be the Okendo User ID, a UUID like "
-             f"5c4b8a1e-2f0d-4c3b-9a8e-7d6f5e4c3b2a: {CREDENTIALS_HINT}.")
+        fail(
+            f"`user_id` must be the Okendo User ID, a UUID like "
+            f"5c4b8a1e-2f0d-4c3b-9a8e-7d6f5e4c3b2a: {CREDENTIALS_HINT}."
+        )
 
 
 class OkendoStream(RESTStream[ParseResult]):
@@ -122,7 +124,7 @@ class OkendoStream(RESTStream[ParseResult]):
         }
 
     @functools.cached_property
-    def authenticator(self) -> HTTPBasicAuth:  # type: ignore[override]
+    def authenticator(self) -> HTTPBasicAuth:
         check_credentials_shape(self.config["user_id"], self.config["api_key"])
         return HTTPBasicAuth(self.config["user_id"], self.config["api_key"])
 
@@ -132,7 +134,7 @@ class OkendoStream(RESTStream[ParseResult]):
 
     @property
     def pacer(self) -> RequestPacer:
-        return self._tap.pacer  # type: ignore[attr-defined,no-any-return]
+        return self._tap.pacer  # type: ignore[attr-defined]
 
     @property
     def page_size(self) -> int:
@@ -159,8 +161,9 @@ class OkendoStream(RESTStream[ParseResult]):
     records_key: str = ""
 
     # -- pacing and retries (one place) -------------------------------------------------
-    def _request(self, prepared_request: requests.PreparedRequest, context: Context | None
-                 ) -> requests.Response:
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
         self.pacer.wait()
         return super()._request(prepared_request, context)
 
@@ -169,23 +172,27 @@ class OkendoStream(RESTStream[ParseResult]):
         if status == HTTPStatus.UNAUTHORIZED:
             fail(f"Okendo rejected the User ID / API key pair (HTTP 401): {CREDENTIALS_HINT}.")
         if status == HTTPStatus.FORBIDDEN:
-            fail("Okendo refused access (HTTP 403): the API key has no access to this "
-                 "resource; check the store's Okendo plan and the key's store.")
+            fail(
+                "Okendo refused access (HTTP 403): the API key has no access to this "
+                "resource; check the store's Okendo plan and the key's store."
+            )
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             raise RateLimitedError(f"HTTP {status} on {self.path}", response)
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(f"HTTP {status} on {self.path}", response)
         if status >= HTTPStatus.BAD_REQUEST:
-            fail(f"Okendo answered HTTP {status} on {self.path}: {_vendor_message(response)}. "
-                 "Check `api_version`, `page_size` and `review_statuses`.")
+            fail(
+                f"Okendo answered HTTP {status} on {self.path}: {_vendor_message(response)}. "
+                "Check `api_version`, `page_size` and `review_statuses`."
+            )
         try:
             parsed_body(response)
         except ValueError as exc:  # a cut or garbled 200 body: ask again
             raise RetriableAPIError(f"unreadable body on {self.path}: {exc}", response) from exc
 
     def backoff_wait_generator(self) -> t.Generator[float, None, None]:
-        """Retry-After when the vendor gives one, else doubling from `retry_backoff_seconds`."""
-        base = float(self.config.get("retry_backoff_seconds", 1.0))
+        """Retry-After when the vendor gives one, else doubling from `retry_backoff_ms`."""
+        base = int(self.config.get("retry_backoff_ms", 1000)) / 1000
 
         def waits() -> t.Generator[float, t.Any, None]:
             exception = yield 0.0  # primed by backoff; the value is unused
@@ -204,35 +211,51 @@ class OkendoStream(RESTStream[ParseResult]):
         return value * random.uniform(1.0, 1.1)  # never earlier than the vendor asked
 
     def backoff_handler(self, details: t.Any) -> None:
-        self.logger.warning("Retrying %s in %.1fs (attempt %d): %s", self.path,
-                            details.get("wait") or 0, details.get("tries"),
-                            _describe(details.get("exception")))
+        self.logger.warning(
+            "Retrying %s in %.1fs (attempt %d): %s",
+            self.path,
+            details.get("wait") or 0,
+            details.get("tries"),
+            _describe(details.get("exception")),
+        )
 
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """429s are the vendor pacing us: wait them out for up to RATE_LIMIT_PATIENCE seconds.
         Errors (5xx, timeouts, cut bodies) get MAX_TRIES attempts. Then stop with one line."""
-        retry = functools.partial(backoff.on_exception, self.backoff_wait_generator,
-                                  jitter=self.backoff_jitter, on_backoff=self.backoff_handler,
-                                  logger=None)
+        retry = functools.partial(
+            backoff.on_exception,
+            self.backoff_wait_generator,
+            jitter=self.backoff_jitter,
+            on_backoff=self.backoff_handler,
+            logger=None,
+        )
         rate_limited = retry(RateLimitedError, max_time=RATE_LIMIT_PATIENCE)(func)
         failing = retry(
             (RetriableAPIError, ConnectionResetError, requests.exceptions.RequestException),
-            max_tries=MAX_TRIES, giveup=lambda exc: isinstance(exc, RateLimitedError),
+            max_tries=MAX_TRIES,
+            giveup=lambda exc: isinstance(exc, RateLimitedError),
         )(rate_limited)
 
         @functools.wraps(func)
         def request_or_fail(*args: t.Any, **kwargs: t.Any) -> requests.Response:
             try:
-                return failing(*args, **kwargs)  # type: ignore[no-any-return]
+                return failing(*args, **kwargs)
             except RateLimitedError:
-                fail(f"Okendo kept answering 429 on {self.path} for {RATE_LIMIT_PATIENCE}s; "
-                     "another client may share this API key. Lower `max_requests_per_second` "
-                     "or try again later.")
-            except (RetriableAPIError, ConnectionResetError,
-                    requests.exceptions.RequestException) as exc:
-                fail(f"Okendo kept failing on {self.path} after {MAX_TRIES} attempts "
-                     f"({_describe(exc)}); the run stopped and recorded no completed copy. "
-                     "Try again later.")
+                fail(
+                    f"Okendo kept answering 429 on {self.path} for {RATE_LIMIT_PATIENCE}s; "
+                    "another client may share this API key. Lower `max_requests_per_second` "
+                    "or try again later."
+                )
+            except (
+                RetriableAPIError,
+                ConnectionResetError,
+                requests.exceptions.RequestException,
+            ) as exc:
+                fail(
+                    f"Okendo kept failing on {self.path} after {MAX_TRIES} attempts "
+                    f"({_describe(exc)}); the run stopped and recorded no completed copy. "
+                    "Try again later."
+                )
 
         return request_or_fail
 

@@ -33,8 +33,9 @@ REVIEW_SCHEMA = th.PropertiesList(
     th.Property("rating", th.IntegerType, description="1..5 stars"),
     th.Property("title", th.StringType),
     th.Property("body", th.StringType),
-    th.Property("sentiment", th.StringType, allowed_values=["positive", "negative", "neutral",
-                                                           "mixed"]),
+    th.Property(
+        "sentiment", th.StringType, allowed_values=["positive", "negative", "neutral", "mixed"]
+    ),
     th.Property("status", th.StringType, allowed_values=["approved", "pending", "rejected"]),
     th.Property("tags", th.ArrayType(th.StringType)),
     th.Property("dateCreated", th.DateTimeType),
@@ -43,54 +44,92 @@ REVIEW_SCHEMA = th.PropertiesList(
     th.Property("isRecommended", th.BooleanType),
     th.Property("isIncentivized", th.BooleanType),
     th.Property("containsProfanity", th.BooleanType),
-    th.Property("reviewer", th.ObjectType(
-        th.Property("name", th.StringType),
-        th.Property("displayName", th.StringType),
-        th.Property("email", th.EmailType),
-        th.Property("avatarUrl", th.URIType),
-        th.Property("isVerified", th.BooleanType),
-        th.Property("verifiedStatus", th.StringType),
-        th.Property("location", th.ObjectType(
-            th.Property("country", th.ObjectType(
-                th.Property("code", th.StringType), th.Property("name", th.StringType))),
-            th.Property("zoneCode", th.StringType),
-        )),
-        th.Property("attributes", th.ArrayType(th.ObjectType(
-            *_TITLED_VALUE, th.Property("value", th.StringType)))),
-        th.Property("socialConnection", th.StringType),
-    )),
-    th.Property("order", th.ObjectType(
-        th.Property("orderId", th.StringType), th.Property("orderNumber", th.StringType))),
-    th.Property("reply", th.ObjectType(
-        th.Property("body", th.StringType),
-        th.Property("rawBody", th.StringType),
-        th.Property("dateCreated", th.DateTimeType),
-        th.Property("isPrivate", th.BooleanType),
-    )),
-    th.Property("reward", th.ObjectType(
-        th.Property("type", th.StringType),
-        th.Property("value", th.DecimalType),
-        th.Property("description", th.StringType),
-    )),
-    th.Property("media", th.ArrayType(th.ObjectType(
-        th.Property("streamId", th.StringType),
-        th.Property("type", th.StringType),
-        th.Property("fullSizeUrl", th.URIType),
-        th.Property("largeUrl", th.URIType),
-        th.Property("thumbnailUrl", th.URIType),
-        th.Property("isHidden", th.BooleanType),
-    ))),
-    th.Property("attributesWithRating", th.ArrayType(th.ObjectType(
-        *_TITLED_VALUE,
-        th.Property("value", th.NumberType),
-        th.Property("minLabel", th.StringType),
-        th.Property("midLabel", th.StringType),
-        th.Property("maxLabel", th.StringType),
-    ))),
-    th.Property("productAttributes", th.ArrayType(th.ObjectType(
-        *_TITLED_VALUE, th.Property("value", th.StringType)))),
-    th.Property("_sync_started_at", th.DateTimeType, required=True,
-                description="Start of the full copy that read this review (see sync_runs)"),
+    th.Property(
+        "reviewer",
+        th.ObjectType(
+            th.Property("name", th.StringType),
+            th.Property("displayName", th.StringType),
+            th.Property("email", th.EmailType),
+            th.Property("avatarUrl", th.URIType),
+            th.Property("isVerified", th.BooleanType),
+            th.Property("verifiedStatus", th.StringType),
+            th.Property(
+                "location",
+                th.ObjectType(
+                    th.Property(
+                        "country",
+                        th.ObjectType(
+                            th.Property("code", th.StringType), th.Property("name", th.StringType)
+                        ),
+                    ),
+                    th.Property("zoneCode", th.StringType),
+                ),
+            ),
+            th.Property(
+                "attributes",
+                th.ArrayType(th.ObjectType(*_TITLED_VALUE, th.Property("value", th.StringType))),
+            ),
+            th.Property("socialConnection", th.StringType),
+        ),
+    ),
+    th.Property(
+        "order",
+        th.ObjectType(
+            th.Property("orderId", th.StringType), th.Property("orderNumber", th.StringType)
+        ),
+    ),
+    th.Property(
+        "reply",
+        th.ObjectType(
+            th.Property("body", th.StringType),
+            th.Property("rawBody", th.StringType),
+            th.Property("dateCreated", th.DateTimeType),
+            th.Property("isPrivate", th.BooleanType),
+        ),
+    ),
+    th.Property(
+        "reward",
+        th.ObjectType(
+            th.Property("type", th.StringType),
+            th.Property("value", th.DecimalType),
+            th.Property("description", th.StringType),
+        ),
+    ),
+    th.Property(
+        "media",
+        th.ArrayType(
+            th.ObjectType(
+                th.Property("streamId", th.StringType),
+                th.Property("type", th.StringType),
+                th.Property("fullSizeUrl", th.URIType),
+                th.Property("largeUrl", th.URIType),
+                th.Property("thumbnailUrl", th.URIType),
+                th.Property("isHidden", th.BooleanType),
+            )
+        ),
+    ),
+    th.Property(
+        "attributesWithRating",
+        th.ArrayType(
+            th.ObjectType(
+                *_TITLED_VALUE,
+                th.Property("value", th.NumberType),
+                th.Property("minLabel", th.StringType),
+                th.Property("midLabel", th.StringType),
+                th.Property("maxLabel", th.StringType),
+            )
+        ),
+    ),
+    th.Property(
+        "productAttributes",
+        th.ArrayType(th.ObjectType(*_TITLED_VALUE, th.Property("value", th.StringType))),
+    ),
+    th.Property(
+        "_sync_started_at",
+        th.DateTimeType,
+        required=True,
+        description="Start of the full copy that read this review (see sync_runs)",
+    ),
 ).to_dict()
 
 
@@ -116,7 +155,8 @@ class ReviewsStream(OkendoStream):
                 if self.ABORT_AT_RECORD_COUNT is not None and count >= self.ABORT_AT_RECORD_COUNT:
                     return  # a dry run (`--test`) has what it needs: fetch no further page
         self._tap.record_completed_copy(  # type: ignore[attr-defined]
-            stream=self.name, started_at=started_at, statuses=statuses, record_count=count)
+            stream=self.name, started_at=started_at, statuses=statuses, record_count=count
+        )
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)

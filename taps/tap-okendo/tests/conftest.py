@@ -25,8 +25,9 @@ class TapRun:
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
 
     def records(self, stream: str) -> list[dict[str, Any]]:
-        return [m["record"] for m in self.messages
-                if m["type"] == "RECORD" and m["stream"] == stream]
+        return [
+            m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
+        ]
 
 
 @pytest.fixture
@@ -34,8 +35,13 @@ def run_tap(tmp_path):
     def run(config: dict[str, Any], *args: str, timeout: float = 300) -> TapRun:
         config_file = tmp_path / "config.json"
         config_file.write_text(json.dumps(config))
-        done = subprocess.run([TAP, "--config", str(config_file), *args], capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            [TAP, "--config", str(config_file), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         return TapRun(done.returncode, done.stdout, done.stderr)
 
     return run

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
-
 from sandbox.faults import Faults
 
 COUNTS = {"approved": 230, "pending": 41, "rejected": 7}
@@ -42,20 +42,30 @@ def test_one_completed_copy_is_recorded_after_the_reviews(okendo_sandbox, run_ta
 
 def test_configured_statuses_only(okendo_sandbox, run_tap):
     okendo = okendo_sandbox(counts=COUNTS)
-    run = run_tap(okendo.tap_config(max_requests_per_second=0, review_statuses=["pending"],
-                                    page_size=10))
+    run = run_tap(
+        okendo.tap_config(max_requests_per_second=0, review_statuses=["pending"], page_size=10)
+    )
     assert run.returncode == 0, run.stderr
     assert len(run.records("reviews")) == 41
     assert okendo.stats()["requests"] == 5
 
 
-def test_429_storms_5xx_truncation_and_slow_pages_still_give_exact_counts(okendo_sandbox,
-                                                                          run_tap):
-    faults = Faults(storm_every=8, storm_length=2, error_rate=0.15, truncate_rate=0.2,
-                    slow_rate=0.05, slow_seconds=3, seed=11)
+def test_429_storms_5xx_truncation_and_slow_pages_still_give_exact_counts(okendo_sandbox, run_tap):
+    faults = Faults(
+        storm_every=8,
+        storm_length=2,
+        error_rate=0.15,
+        truncate_rate=0.2,
+        slow_rate=0.05,
+        slow_seconds=3,
+        seed=11,
+    )
     okendo = okendo_sandbox(counts=COUNTS, faults=faults)
-    run = run_tap(okendo.tap_config(max_requests_per_second=0, page_size=25,
-                                    request_timeout=1, retry_backoff_seconds=0.05))
+    run = run_tap(
+        okendo.tap_config(
+            max_requests_per_second=0, page_size=25, request_timeout=1, retry_backoff_ms=50
+        )
+    )
     assert run.returncode == 0, run.stderr
     assert len({r["reviewId"] for r in run.records("reviews")}) == 278
     assert len(run.records("reviews")) == 278
@@ -68,18 +78,22 @@ def test_429_storms_5xx_truncation_and_slow_pages_still_give_exact_counts(okendo
 def test_retry_after_is_honoured(okendo_sandbox, run_tap):
     # every second request is a 429 with Retry-After: 1, though the backoff base is tiny
     okendo = okendo_sandbox(counts={"approved": 5}, faults=Faults(storm_every=2, storm_length=1))
-    run = run_tap(okendo.tap_config(max_requests_per_second=0, retry_backoff_seconds=0.01))
+    run = run_tap(okendo.tap_config(max_requests_per_second=0, retry_backoff_ms=10))
     assert run.returncode == 0, run.stderr
-    assert "Retrying /reviews in 1.0s (attempt 1): HTTP 429" in run.stderr
+    # waits at least the Retry-After second (plus at most 10% jitter), not the tiny backoff
+    assert re.search(r"Retrying /reviews in 1\.[01]s \(attempt 1\): HTTP 429", run.stderr)
 
 
 def test_a_vendor_that_keeps_failing_stops_the_run_with_one_line(okendo_sandbox, run_tap):
     okendo = okendo_sandbox(counts=COUNTS)
     okendo.sandbox.faults = Faults(error_rate=1.0)
-    run = run_tap(okendo.tap_config(max_requests_per_second=0, retry_backoff_seconds=0.01))
+    run = run_tap(okendo.tap_config(max_requests_per_second=0, retry_backoff_ms=10))
     assert run.returncode == 1
-    assert run.stderr.strip().splitlines()[-1].startswith(
-        "tap-okendo: Okendo kept failing on /reviews after 8 attempts (HTTP 5")
+    assert (
+        run.stderr.strip()
+        .splitlines()[-1]
+        .startswith("tap-okendo: Okendo kept failing on /reviews after 8 attempts (HTTP 5")
+    )
     assert okendo.stats()["requests"] == 8
     assert run.records("sync_runs") == []  # no completed copy: nothing will look deleted
 
@@ -98,12 +112,16 @@ def test_rejected_credentials_end_with_one_line_and_no_secret(okendo_sandbox, ru
     assert okendo.stats()["requests"] == 1  # a 401 is not retried
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("user_id", "store@example.com", "`user_id` must be the Okendo User ID, a UUID"),
-    ("api_key", " sbx0kendoKey00000000000000000042", "`api_key` has leading or trailing"),
-])
-def test_credential_typos_are_caught_before_any_request(okendo_sandbox, run_tap, field, value,
-                                                        message):
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("user_id", "store@example.com", "`user_id` must be the Okendo User ID, a UUID"),
+        ("api_key", " sbx0kendoKey00000000000000000042", "`api_key` has leading or trailing"),
+    ],
+)
+def test_credential_typos_are_caught_before_any_request(
+    okendo_sandbox, run_tap, field, value, message
+):
     okendo = okendo_sandbox(counts=COUNTS)
     run = run_tap(okendo.tap_config(**{field: value}))
     assert run.returncode == 1
@@ -144,7 +162,9 @@ def test_discover_and_about_need_no_network(run_tap):
     assert set(streams) == {"reviews", "sync_runs"}
     schema = streams["reviews"]["schema"]["properties"]
     assert schema["reviewer"]["properties"]["location"]["properties"]["country"]["type"] == [
-        "object", "null"]
+        "object",
+        "null",
+    ]
     assert schema["media"]["items"]["properties"]["isHidden"]["type"] == ["boolean", "null"]
     about = run_tap({}, "--about", "--format=json")
     settings = json.loads(about.stdout)["settings"]["properties"]

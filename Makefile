@@ -1,0 +1,43 @@
+# Everything the project needs is installed from its own files: uv (pinned) into .tools/,
+# the workspace from uv.lock into .venv/, and the Meltano plugins into .meltano/.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: bootstrap demo test lint bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml taps/tap-okendo/pyproject.toml sandbox/pyproject.toml
+	$(UV) sync --frozen
+	@touch $@
+
+.meltano/.installed: $(VENV)/.synced meltano.yml $(wildcard meltano/*.meltano.yml)
+	meltano install
+	@touch $@
+
+bootstrap: .meltano/.installed
+	@mkdir -p output
+
+demo: bootstrap
+	python meltano/demo.py
+
+lint: bootstrap
+	ruff check .
+	ruff format --check .
+	mypy taps/tap-okendo/tap_okendo sandbox/sandbox
+
+test: lint
+	pytest
+
+bench: bootstrap
+	python bench/okendo_bench.py
+
+clean:
+	rm -rf .venv .tools .meltano output/*.duckdb transform/target transform/logs
