@@ -83,7 +83,7 @@ def main() -> int:
             count = con.sql(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
             expected = truth["rows"].get(table.removeprefix("stg_okendo__"))
             note = f"  (sandbox holds {expected})" if expected is not None else ""
-            print(f"  {schema}.{table:<40} {count:>8}{note}")
+            print(f"  {schema + '.' + table:<50} {count:>8}{note}")
     return 0
 
 
