@@ -14,7 +14,7 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml taps/tap-okendo/pyproject.toml sandbox/pyproject.toml
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml taps/*/pyproject.toml)
 	$(UV) sync --frozen
 	@touch $@
 
@@ -31,13 +31,14 @@ demo: bootstrap
 lint: bootstrap
 	ruff check .
 	ruff format --check .
-	mypy taps/tap-okendo/tap_okendo sandbox/sandbox
+	mypy taps/tap-okendo/tap_okendo sandbox/sandbox collector/collector
 
 test: lint
 	pytest
 
 bench: bootstrap
 	python bench/okendo_bench.py
+	python bench/collector_bench.py
 
 clean:
 	rm -rf .venv .tools .meltano output/*.duckdb transform/target transform/logs

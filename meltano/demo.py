@@ -1,8 +1,13 @@
-"""The demo: sandbox Okendo -> tap-okendo -> Meltano -> DuckDB -> dbt, then rows per table.
+"""The demo: Okendo sandbox -> taps -> Meltano -> DuckDB -> dbt, then rows per table.
 
-Run by `make demo`. Starts the Okendo sandbox (with its real 2 requests/s limit) on a free
-port, runs the dev environment's pipeline against it, prints what landed next to what the
-sandbox holds, and stops the sandbox whatever happens.
+Run by `make demo`. Starts the Okendo sandbox (with its real 2 requests/s limit) and the
+webhook collector on free ports, then, as a brand would:
+  1. copies all reviews            (meltano run tap-okendo target-duckdb)
+  2. backfills survey responses    (meltano run --full-refresh tap-okendo-survey-backfill ...)
+  3. lets Okendo send webhooks     (sandbox webhooks okendo -> collector serve)
+  4. loads the inbox, builds dbt   (meltano run tap-webhook-inbox target-duckdb dbt-duckdb:build)
+and prints what landed next to the sandbox's ground truth. Stops both services whatever
+happens. The demo reads everything again each time (--full-refresh), so it can be re-run.
 """
 
 from __future__ import annotations
@@ -14,14 +19,21 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-WAREHOUSE = ROOT / "output" / "warehouse.duckdb"
-SCALE = os.environ.get("DEMO_SCALE", "4")  # 4 x (200 approved, 30 pending, 20 rejected)
+OUTPUT = ROOT / "output"
+WAREHOUSE = OUTPUT / "warehouse.duckdb"
+INBOX = OUTPUT / "inbox.sqlite3"
+SCALE = os.environ.get("DEMO_SCALE", "4")  # 4 x (200/30/20 reviews, 150 + 150 survey responses)
+# The sandbox's public signing secret; a real one comes from Okendo's webhook subscription.
+DEMO_WEBHOOK_SECRET = "whsec_c2FuZGJveC1va2VuZG8td2ViaG9vay1zZWNyZXQ="
 
 
 def free_port() -> int:
@@ -30,60 +42,139 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit("demo: the sandbox exited before it started serving")
-        try:
-            urllib.request.urlopen(f"{url}/_sandbox/stats", timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit("demo: the sandbox did not start within 30 s")
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.load(response)
+
+
+@contextmanager
+def service(name: str, command: list[str], ready_url: str, env: dict[str, str]) -> Iterator[None]:
+    process = subprocess.Popen(command, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                sys.exit(f"demo: {name} exited before it started serving")
+            try:
+                get_json(ready_url)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    sys.exit(f"demo: {name} did not start within 30 s")
+                time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def step(title: str, command: list[str], env: dict[str, str]) -> None:
+    print(f"\ndemo: {title}: {' '.join(command)}", flush=True)
+    if subprocess.run(command, cwd=ROOT, env=env, check=False).returncode != 0:
+        sys.exit(f"demo: step failed: {title}")
 
 
 def main() -> int:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    sandbox = subprocess.Popen(
-        [BIN / "sandbox", "serve", "okendo", "--port", str(port), "--scale", SCALE]
-    )
-    try:
-        wait_until_up(url, sandbox)
-        env = {
-            **os.environ,
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "TAP_OKENDO_API_URL": f"{url}/enterprise",
-        }
-        print(f"demo: Okendo sandbox at {url}/enterprise (2 requests/s, like Okendo)", flush=True)
-        started = time.monotonic()
-        run = subprocess.run(
-            [BIN / "meltano", "run", "tap-okendo", "target-duckdb", "dbt-duckdb:build"],
-            cwd=ROOT,
-            env=env,
-            check=False,
+    OUTPUT.mkdir(exist_ok=True)
+    okendo = f"http://127.0.0.1:{free_port()}"
+    collector = f"http://127.0.0.1:{free_port()}"
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "TAP_OKENDO_API_URL": f"{okendo}/enterprise",
+        "TAP_OKENDO_SURVEY_IDS": '["nps-post-purchase", "onsite-feedback"]',
+        "TAP_WEBHOOK_INBOX_INBOX_URL": f"sqlite:///{INBOX}",
+        "OKENDO_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET,
+    }
+    meltano = str(BIN / "meltano")
+    started = time.monotonic()
+    with (
+        service(
+            "the Okendo sandbox",
+            [
+                str(BIN / "sandbox"),
+                "serve",
+                "okendo",
+                "--port",
+                okendo.rsplit(":", 1)[1],
+                "--scale",
+                SCALE,
+            ],
+            f"{okendo}/_sandbox/stats",
+            env,
+        ),
+        service(
+            "the collector",
+            [
+                str(BIN / "collector"),
+                "serve",
+                "--port",
+                collector.rsplit(":", 1)[1],
+                "--inbox",
+                f"sqlite:///{INBOX}",
+            ],
+            f"{collector}/health",
+            env,
+        ),
+    ):
+        print(
+            f"demo: Okendo sandbox at {okendo}/enterprise (2 requests/s, like Okendo); "
+            f"collector at {collector}",
+            flush=True,
         )
-        if run.returncode != 0:
-            return run.returncode
-        elapsed = time.monotonic() - started
-        with urllib.request.urlopen(f"{url}/_sandbox/truth", timeout=30) as response:
-            truth = json.load(response)
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=30)
-    print(f"\ndemo: pipeline finished in {elapsed:.1f} s; rows per table in {WAREHOUSE}:")
+        step("copy every review", [meltano, "run", "tap-okendo", "target-duckdb"], env)
+        step(
+            "one-time survey backfill",
+            [meltano, "run", "--full-refresh", "tap-okendo-survey-backfill", "target-duckdb"],
+            env,
+        )
+        step(
+            "Okendo sends survey webhooks (out of order, some twice)",
+            [
+                str(BIN / "sandbox"),
+                "webhooks",
+                "okendo",
+                "--to",
+                f"{collector}/webhooks/okendo",
+                "--sandbox",
+                okendo,
+            ],
+            env,
+        )
+        step(
+            "load the webhook inbox, then build and test the models",
+            [
+                meltano,
+                "run",
+                "--full-refresh",
+                "tap-webhook-inbox",
+                "target-duckdb",
+                "dbt-duckdb:build",
+            ],
+            env,
+        )
+        truth = get_json(f"{okendo}/_sandbox/truth")
+    print(f"\ndemo: finished in {time.monotonic() - started:.0f} s; rows per table in {WAREHOUSE}:")
+    expected = {f"stg_okendo__{key}": n for key, n in truth["rows"].items()}
+    surveys = truth["survey_responses"]
+    expected["okendo_survey_responses"] = surveys["total"]
+    expected["okendo_survey_answers"] = surveys["answers"]
     with duckdb.connect(str(WAREHOUSE), read_only=True) as con:
         tables = con.sql(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('raw_okendo', 'staging') "
-            "order by 1, 2"
+            "where table_schema in ('raw_okendo', 'raw_collector', 'staging', "
+            "'marts') order by 1, 2"
         ).fetchall()
         for schema, table in tables:
             count = con.sql(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-            expected = truth["rows"].get(table.removeprefix("stg_okendo__"))
-            note = f"  (sandbox holds {expected})" if expected is not None else ""
-            print(f"  {schema + '.' + table:<50} {count:>8}{note}")
+            note = f"  (sandbox truth: {expected[table]})" if table in expected else ""
+            print(f"  {schema + '.' + table:<52} {count:>8}{note}")
+        nps = con.sql(
+            "select round(100.0 * (count(*) filter (where nps_category = 'promoter') "
+            "- count(*) filter (where nps_category = 'detractor')) / count(*), 2) "
+            "from marts.okendo_survey_responses where nps_score is not null"
+        ).fetchone()[0]
+    print(f"\n  overall NPS {nps}  (sandbox truth: {round(surveys['nps']['nps'], 2)})")
     return 0
 
 

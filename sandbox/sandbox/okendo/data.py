@@ -3,7 +3,7 @@
 A review is a pure function of (seed, global index), so the store holds only small
 integer arrays: a million reviews cost a few megabytes, and any page can be produced
 on demand. Creation dates increase strictly with the index, which makes `orderBy=date`
-paging a bisect instead of a sort.
+paging a bisect instead of a sort (see paging.py, shared with the survey responses).
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ import uuid
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sandbox.okendo.paging import DateOrderedList
+from sandbox.okendo.paging import iso as _iso
 
 STATUSES = ("approved", "pending", "rejected")
 DEFAULT_COUNTS = {"approved": 200, "pending": 30, "rejected": 20}
 MAX_REVIEWS_PER_STATUS = 1_000_000
 
-_EPOCH = datetime(2023, 1, 1, tzinfo=UTC)
 _SPAN_MS = 3 * 365 * 24 * 3600 * 1000  # seeded history spans about three years
 
 _PRODUCTS = [
@@ -75,9 +76,9 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _iso(ms: int) -> str:
-    moment = _EPOCH + timedelta(milliseconds=ms)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+def subscriber_id(seed: int) -> str:
+    """The Okendo store's id; reviews and survey responses of one seed share it."""
+    return str(uuid.UUID(int=seed, version=4))
 
 
 def _sentence(rng: random.Random, words: int) -> str:
@@ -124,7 +125,7 @@ class ReviewStore:
         rating = rng.choices([1, 2, 3, 4, 5], weights=[1, 1, 2, 4, 8])[0]
         review: dict[str, Any] = {
             "reviewId": review_id,
-            "subscriberId": str(uuid.UUID(int=self.seed, version=4)),
+            "subscriberId": subscriber_id(self.seed),
             "productId": product_id,
             "productName": product_name,
             "variantId": variant_ids[variant_at],
@@ -227,60 +228,24 @@ class ReviewStore:
         self, status: str, *, descending: bool, limit: int, after: dict[str, Any] | None
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """One page in date order, resuming after the `lastEvaluated` key if given."""
-        indexes = self._by_status[status]
-        if after is None:
-            position = len(indexes) - 1 if descending else 0
-        else:
-            position = self._cursor_position(indexes, after)
-            position = position - 1 if descending else position + 1
-        page: list[dict[str, Any]] = []
-        step = -1 if descending else 1
-        while 0 <= position < len(indexes) and len(page) < limit:
-            index = indexes[position]
-            if index not in self._deleted:
-                page.append(self.review(index, status))
-            position += step
-        more = 0 <= position < len(indexes) and any(
-            indexes[p] not in self._deleted
-            for p in (range(position, -1, -1) if descending else range(position, len(indexes)))
-        )
-        if not page or not more:
-            return page, None
-        last = page[-1]
-        cursor = {
-            "subscriberId": last["subscriberId"],
-            "reviewId": last["reviewId"],
-            "dateCreated": last["dateCreated"],
-        }
-        return page, cursor
+        return DateOrderedList(
+            slots=self._by_status[status],
+            created_ms=self.created_ms,
+            slot_id=self._review_id,
+            is_live=lambda index: index not in self._deleted,
+            render=lambda index: self.review(index, status),
+            id_key="reviewId",
+        ).page(descending=descending, limit=limit, after=after)
 
-    def _cursor_position(self, indexes: array, cursor: dict[str, Any]) -> int:
-        try:
-            created = datetime.fromisoformat(str(cursor["dateCreated"]).replace("Z", "+00:00"))
-            review_id = str(cursor["reviewId"])
-            if created.tzinfo is None:
-                raise ValueError("naive dateCreated")
-        except (KeyError, ValueError, TypeError) as exc:
-            raise ValueError("lastEvaluated is not a key this endpoint issued") from exc
-        created_ms = round((created - _EPOCH).total_seconds() * 1000)
-        position = bisect.bisect_left(indexes, created_ms, key=self.created_ms)
-        if position >= len(indexes) or self.created_ms(indexes[position]) != created_ms:
-            raise ValueError("lastEvaluated does not match any review")
-        rng = random.Random(self.seed * 1_000_003 + indexes[position])
-        if _uuid(rng) != review_id:
-            raise ValueError("lastEvaluated does not match any review")
-        return position
+    def _review_id(self, index: int) -> str:
+        return _uuid(random.Random(self.seed * 1_000_003 + index))
 
     # -- runtime changes (the admin API) -------------------------------------------------
     def find(self, review_id: str) -> tuple[int, str] | None:
         index = self._index_by_id.get(review_id)
         if index is None:
             index = next(
-                (
-                    i
-                    for i in range(self._next_index)
-                    if _uuid(random.Random(self.seed * 1_000_003 + i)) == review_id
-                ),
+                (i for i in range(self._next_index) if self._review_id(i) == review_id),
                 None,
             )
             if index is None:

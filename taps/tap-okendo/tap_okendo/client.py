@@ -17,7 +17,7 @@ import typing as t
 import uuid
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
-from urllib.parse import ParseResult, parse_qsl
+from urllib.parse import ParseResult, parse_qsl, quote, urlparse
 
 import backoff
 import requests
@@ -143,6 +143,15 @@ class OkendoStream(RESTStream[ParseResult]):
             return max(1, min(int(self.config["page_size"]), self.ABORT_AT_RECORD_COUNT))
         return int(self.config["page_size"])
 
+    @staticmethod
+    def _url_encode(val: t.Any) -> str:
+        # Path values (survey ids) come from settings: escape all but unreserved characters.
+        return quote(str(val), safe="")
+
+    def dry_run_has_enough(self, count: int) -> bool:
+        """A dry run (`--test`) needs one record: once it has it, fetch no further page."""
+        return self.ABORT_AT_RECORD_COUNT is not None and count >= self.ABORT_AT_RECORD_COUNT
+
     def get_new_paginator(self) -> NextUrlPaginator:
         return NextUrlPaginator()
 
@@ -167,8 +176,15 @@ class OkendoStream(RESTStream[ParseResult]):
         self.pacer.wait()
         return super()._request(prepared_request, context)
 
+    def where(self, request: requests.PreparedRequest | None) -> str:
+        """The request's path below `api_url`, for messages (`path` may be a template)."""
+        path = urlparse((request.url if request is not None else None) or "").path
+        base = urlparse(self.url_base).path
+        return path.removeprefix(base) if path.startswith(base) and path != base else self.path
+
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
+        where = self.where(response.request)
         if status == HTTPStatus.UNAUTHORIZED:
             fail(f"Okendo rejected the User ID / API key pair (HTTP 401): {CREDENTIALS_HINT}.")
         if status == HTTPStatus.FORBIDDEN:
@@ -177,18 +193,18 @@ class OkendoStream(RESTStream[ParseResult]):
                 "resource; check the store's Okendo plan and the key's store."
             )
         if status == HTTPStatus.TOO_MANY_REQUESTS:
-            raise RateLimitedError(f"HTTP {status} on {self.path}", response)
+            raise RateLimitedError(f"HTTP {status} on {where}", response)
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            raise RetriableAPIError(f"HTTP {status} on {self.path}", response)
+            raise RetriableAPIError(f"HTTP {status} on {where}", response)
         if status >= HTTPStatus.BAD_REQUEST:
             fail(
-                f"Okendo answered HTTP {status} on {self.path}: {_vendor_message(response)}. "
+                f"Okendo answered HTTP {status} on {where}: {_vendor_message(response)}. "
                 "Check `api_version`, `page_size` and `review_statuses`."
             )
         try:
             parsed_body(response)
         except ValueError as exc:  # a cut or garbled 200 body: ask again
-            raise RetriableAPIError(f"unreadable body on {self.path}: {exc}", response) from exc
+            raise RetriableAPIError(f"unreadable body on {where}: {exc}", response) from exc
 
     def backoff_wait_generator(self) -> t.Generator[float, None, None]:
         """Retry-After when the vendor gives one, else doubling from `retry_backoff_ms`."""
@@ -213,7 +229,7 @@ class OkendoStream(RESTStream[ParseResult]):
     def backoff_handler(self, details: t.Any) -> None:
         self.logger.warning(
             "Retrying %s in %.1fs (attempt %d): %s",
-            self.path,
+            self.where(_prepared(details.get("args", ()))),
             details.get("wait") or 0,
             details.get("tries"),
             _describe(details.get("exception")),
@@ -238,11 +254,12 @@ class OkendoStream(RESTStream[ParseResult]):
 
         @functools.wraps(func)
         def request_or_fail(*args: t.Any, **kwargs: t.Any) -> requests.Response:
+            where = self.where(_prepared(args))
             try:
                 return failing(*args, **kwargs)
             except RateLimitedError:
                 fail(
-                    f"Okendo kept answering 429 on {self.path} for {RATE_LIMIT_PATIENCE}s; "
+                    f"Okendo kept answering 429 on {where} for {RATE_LIMIT_PATIENCE}s; "
                     "another client may share this API key. Lower `max_requests_per_second` "
                     "or try again later."
                 )
@@ -252,7 +269,7 @@ class OkendoStream(RESTStream[ParseResult]):
                 requests.exceptions.RequestException,
             ) as exc:
                 fail(
-                    f"Okendo kept failing on {self.path} after {MAX_TRIES} attempts "
+                    f"Okendo kept failing on {where} after {MAX_TRIES} attempts "
                     f"({_describe(exc)}); the run stopped and recorded no completed copy. "
                     "Try again later."
                 )
@@ -262,6 +279,10 @@ class OkendoStream(RESTStream[ParseResult]):
 
 class RateLimitedError(RetriableAPIError):
     """HTTP 429."""
+
+
+def _prepared(args: t.Iterable[t.Any]) -> requests.PreparedRequest | None:
+    return next((a for a in args if isinstance(a, requests.PreparedRequest)), None)
 
 
 def _retry_after(exception: BaseException | None) -> float | None:

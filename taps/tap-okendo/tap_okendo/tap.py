@@ -1,4 +1,4 @@
-"""tap-okendo: Okendo reviews from the Merchant REST API."""
+"""tap-okendo: Okendo reviews and survey responses from the Merchant REST API."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
 from tap_okendo.client import RequestPacer
-from tap_okendo.streams import ReviewsStream, SyncRunsStream
+from tap_okendo.streams import ReviewsStream, SurveyResponsesStream, SyncRunsStream
 
 REVIEW_STATUSES = ["approved", "pending", "rejected"]
 
 
 class TapOkendo(Tap):
-    """Singer tap for Okendo reviews, from the Okendo Merchant REST API."""
+    """Singer tap for Okendo reviews and survey responses, from the Merchant REST API."""
 
     name = "tap-okendo"
     package_name = "tap-okendo"
@@ -62,11 +62,20 @@ class TapOkendo(Tap):
             "adds a pass over its reviews.",
         ),
         th.Property(
+            "survey_ids",
+            th.ArrayType(th.StringType),
+            default=[],
+            title="Survey IDs",
+            description="Surveys whose responses the survey_responses stream copies (a "
+            "one-time backfill; new responses arrive by webhook). Okendo has no endpoint "
+            "that lists surveys: copy each ID from the survey in the Okendo app.",
+        ),
+        th.Property(
             "page_size",
             th.IntegerType(minimum=1, maximum=100),
             default=100,
             title="Page size",
-            description="Reviews per request (Okendo allows 1..100; 100 uses the fewest requests).",
+            description="Records per request (Okendo allows 1..100; 100 uses the fewest requests).",
         ),
         th.Property(
             "max_requests_per_second",
@@ -120,7 +129,7 @@ class TapOkendo(Tap):
 
     def discover_streams(self) -> list[Stream]:
         # sync_runs must come last: it reports the copies finished before it.
-        return [ReviewsStream(self), SyncRunsStream(self)]
+        return [ReviewsStream(self), SurveyResponsesStream(self), SyncRunsStream(self)]
 
 
 if __name__ == "__main__":

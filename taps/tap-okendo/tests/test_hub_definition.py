@@ -34,6 +34,7 @@ def test_hub_settings_match_the_tap():
             "api_url",
             "api_version",
             "review_statuses",
+            "survey_ids",
             "page_size",
             "max_requests_per_second",
             "request_timeout",

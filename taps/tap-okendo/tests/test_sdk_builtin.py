@@ -5,7 +5,7 @@ from __future__ import annotations
 import atexit
 from contextlib import ExitStack
 
-from sandbox.okendo import OkendoSandbox, ReviewStore, create_app
+from sandbox.okendo import OkendoSandbox, ReviewStore, SurveyStore, create_app
 from sandbox.server import serve_in_thread
 from singer_sdk.testing import get_tap_test_class
 from tap_okendo.tap import TapOkendo
@@ -15,7 +15,9 @@ from tap_okendo.tap import TapOkendo
 _servers = ExitStack()
 atexit.register(_servers.close)
 _sandbox = OkendoSandbox(
-    store=ReviewStore(seed=5, counts={"approved": 120, "pending": 15, "rejected": 4}), rate_limit=0
+    store=ReviewStore(seed=5, counts={"approved": 120, "pending": 15, "rejected": 4}),
+    surveys=SurveyStore(seed=5, surveys={"nps-post-purchase": 110, "onsite-feedback": 20}),
+    rate_limit=0,
 )
 _url = _servers.enter_context(serve_in_thread(create_app(_sandbox)))
 
@@ -26,5 +28,6 @@ TestTapOkendo = get_tap_test_class(
         "api_key": _sandbox.api_key,
         "api_url": f"{_url}/enterprise",
         "max_requests_per_second": 0,
+        "survey_ids": ["nps-post-purchase", "onsite-feedback"],
     },
 )

@@ -159,7 +159,7 @@ def test_discover_and_about_need_no_network(run_tap):
     assert run.returncode == 0, run.stderr
     catalog = json.loads(run.stdout)
     streams = {s["tap_stream_id"]: s for s in catalog["streams"]}
-    assert set(streams) == {"reviews", "sync_runs"}
+    assert set(streams) == {"reviews", "survey_responses", "sync_runs"}
     schema = streams["reviews"]["schema"]["properties"]
     assert schema["reviewer"]["properties"]["location"]["properties"]["country"]["type"] == [
         "object",
