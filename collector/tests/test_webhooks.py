@@ -15,12 +15,14 @@ import pytest
 import requests
 from collector.app import create_app
 from collector.inbox import Delivery, Inbox, InboxWriter, PostgresInbox, open_inbox
-from collector.testing import (
-    SANDBOX_SECRET,
-    serve_in_thread,
-    signed_headers,
-    survey_event,
-)
+from collector.testing import SANDBOX_SECRET, signed_headers, survey_event
+from sandbox.server import serve_in_thread as _serve_in_thread
+
+
+def serve_in_thread(app: t.Any) -> t.ContextManager[str]:
+    """The collector app has a writer thread started by its lifespan hooks."""
+    return _serve_in_thread(app, lifespan="on")
+
 
 SMALL_LIMIT = 64 * 1024  # body limit for these tests; the default (1 MiB) is tested once
 

@@ -7,19 +7,22 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import uvicorn
 from starlette.applications import Starlette
 
+Lifespan = Literal["on", "off"]
 
-def _config(app: Starlette, sock_port: int) -> uvicorn.Config:
+
+def _config(app: Starlette, sock_port: int, lifespan: Lifespan = "off") -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host="127.0.0.1",
         port=sock_port,
         log_level="warning",
         access_log=False,
-        lifespan="off",
+        lifespan=lifespan,
         timeout_keep_alive=30,
     )
 
@@ -29,13 +32,15 @@ def serve_forever(app: Starlette, port: int) -> None:
 
 
 @contextmanager
-def serve_in_thread(app: Starlette) -> Iterator[str]:
-    """Serve `app` on a free loopback port for the duration of the block; yields its URL."""
+def serve_in_thread(app: Starlette, *, lifespan: Lifespan = "off") -> Iterator[str]:
+    """Serve `app` on a free loopback port for the duration of the block; yields its URL.
+
+    `lifespan="on"` runs the app's startup/shutdown hooks (apps with background workers)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(_config(app, port))
+    server = uvicorn.Server(_config(app, port, lifespan))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
