@@ -31,7 +31,7 @@ demo: bootstrap
 lint: bootstrap
 	ruff check .
 	ruff format --check .
-	mypy taps/tap-okendo/tap_okendo sandbox/sandbox collector/collector
+	mypy taps/tap-okendo/tap_okendo taps/tap-recharge/tap_recharge sandbox/sandbox collector/collector
 
 test: lint
 	pytest
@@ -39,6 +39,8 @@ test: lint
 bench: bootstrap
 	python bench/okendo_bench.py
 	python bench/collector_bench.py
+	python bench/recharge_bench.py
+	python bench/snowflake_bench.py
 
 clean:
 	rm -rf .venv .tools .meltano output/*.duckdb transform/target transform/logs

@@ -14,7 +14,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MELTANO = str(Path(sys.executable).with_name("meltano"))
-PLUGINS = ["extractors/tap-okendo", "loaders/target-duckdb", "utilities/dbt-duckdb"]
+PLUGINS = [
+    "extractors/tap-okendo",
+    "extractors/tap-oms",
+    "extractors/tap-webhook-inbox",
+    "loaders/target-duckdb",
+    "utilities/dbt-duckdb",
+]
 
 
 @dataclass
@@ -38,6 +44,19 @@ class Pipeline:
             }
         )
         self.env.update({f"TAP_OKENDO_{k.upper()}": str(v) for k, v in tap_settings.items()})
+
+    def point_at_oms(self, db: Any) -> None:
+        """tap-oms (tap-postgres) at a seeded OMS database (sandbox's `oms_database`)."""
+        self.env.update(
+            {
+                "TAP_OMS_HOST": db.host,
+                "TAP_OMS_PORT": str(db.port),
+                "TAP_OMS_USER": db.user,
+                # tap-postgres insists on a password; a trusting server ignores it.
+                "TAP_OMS_PASSWORD": db.password or "trust",
+                "TAP_OMS_DATABASE": db.database,
+            }
+        )
 
     def meltano(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         env = {

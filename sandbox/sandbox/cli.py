@@ -1,5 +1,6 @@
-"""`sandbox serve VENDOR --port PORT ...`, `sandbox truth VENDOR ...` and
-`sandbox webhooks okendo --to URL ...` (send Okendo's survey webhook feed)."""
+"""`sandbox serve VENDOR --port PORT ...`, `sandbox truth VENDOR ...`,
+`sandbox webhooks okendo --to URL ...` (send Okendo's survey webhook feed) and
+`sandbox oms seed|touch|truth --dsn URL ...` (the Solidus OMS database in PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ from sandbox.okendo import (
     deliver_events,
 )
 from sandbox.okendo.webhooks import RESPONSE_DEADLINE_SECONDS, script_remote
+from sandbox.recharge import BUCKET_SIZE, SCOPES, RechargeSandbox, RechargeStore
+from sandbox.recharge import create_app as create_recharge_app
 from sandbox.server import serve_forever
 
-VENDORS = ("okendo",)
+VENDORS = ("okendo", "recharge")
 
 
 def _survey_counts(spec: str) -> dict[str, int]:
@@ -129,8 +132,167 @@ def _parser() -> argparse.ArgumentParser:
                 metavar="P",
                 help="share of 200 bodies cut short (invalid JSON)",
             )
+            _recharge_options(sub)
     _webhooks_parser(commands)
+    _oms_parser(commands)
     return parser
+
+
+def _oms_parser(commands: argparse._SubParsersAction) -> None:
+    oms = commands.add_parser(
+        "oms",
+        help="the OMS: a Solidus (Spree) database in PostgreSQL (seed, change, ground truth)",
+        description="The OMS sandbox is a real PostgreSQL database, not a server: seed it once, "
+        "point tap-postgres at it, change it with `touch`, compare with `truth`.",
+    )
+    actions = oms.add_subparsers(dest="oms_command", required=True)
+    default_dsn = os.environ.get("OMS_DATABASE_URL")
+    for name, help_text in (
+        ("seed", "create the spree_* tables in `public` and fill them deterministically"),
+        ("touch", "update rows of every table and place new orders; prints the ids as JSON"),
+        ("truth", "print rows per table, newest updated_at, totals (and changed ids) as JSON"),
+    ):
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "--dsn",
+            default=default_dsn,
+            required=default_dsn is None,
+            metavar="URL",
+            help="postgresql://user@host:5432/dbname (default: $OMS_DATABASE_URL)",
+        )
+        if name == "seed":
+            sub.add_argument("--seed", type=int, default=1, help="data seed (default 1)")
+            sub.add_argument(
+                "--scale",
+                type=float,
+                default=1.0,
+                # Spelled out: importing sandbox.oms needs psycopg, the other vendors don't.
+                help="multiply the default 200 users, 30 products, 500 orders (default 1)",
+            )
+            sub.add_argument(
+                "--replace", action="store_true", help="drop existing spree_* tables first"
+            )
+        elif name == "touch":
+            sub.add_argument("--seed", type=int, default=1, help="which rows to pick (default 1)")
+            sub.add_argument(
+                "--updates", type=int, default=3, metavar="N", help="rows updated per table"
+            )
+            sub.add_argument("--new-orders", type=int, default=2, metavar="N")
+            sub.add_argument("--new-users", type=int, default=1, metavar="N")
+        else:
+            sub.add_argument(
+                "--since",
+                metavar="TIMESTAMP",
+                help="also list the ids per table with updated_at >= TIMESTAMP (ISO 8601)",
+            )
+
+
+def _oms(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from sandbox.oms import store
+    from sandbox.oms.testing import redact
+
+    try:
+        with psycopg.connect(args.dsn, connect_timeout=10) as conn:
+            if args.oms_command == "seed":
+                result: object = store.seed(
+                    conn, seed=args.seed, scale=args.scale, replace=args.replace
+                )
+            elif args.oms_command == "touch":
+                result = store.touch(
+                    conn,
+                    seed=args.seed,
+                    updates=args.updates,
+                    new_orders=args.new_orders,
+                    new_users=args.new_users,
+                ).as_dict()
+            else:
+                result = store.truth(conn, args.since)
+    except (psycopg.Error, store.OmsError, ValueError) as exc:
+        reason = " ".join(str(exc).split()).replace(args.dsn, redact(args.dsn))
+        print(f"sandbox: OMS at {redact(args.dsn)}: {reason}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _recharge_options(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_argument_group(
+        "recharge only",
+        "--rate-limit is the bucket's drain per second (default 2); --scale multiplies about "
+        "10,000 objects; --truncate-rate alternates cut JSON bodies and bodies shorter than "
+        "their Content-Length",
+    )
+    group.add_argument(
+        "--bucket-size",
+        type=int,
+        default=BUCKET_SIZE,
+        help=f"leaky bucket size (default {BUCKET_SIZE})",
+    )
+    group.add_argument(
+        "--missing-scopes",
+        default="read_payment_methods",
+        metavar="SCOPE,...",
+        help="scopes the sandbox token lacks, answered 403 (default read_payment_methods; "
+        f"'' for none; scopes: {', '.join(sorted(set(SCOPES.values())))})",
+    )
+    group.add_argument(
+        "--retry-after", action="store_true", help="send Retry-After on 429s (Recharge sends none)"
+    )
+    group.add_argument(
+        "--inclusive-bounds",
+        action="store_true",
+        help="*_min/*_max filters include the given second (default: strictly after/before)",
+    )
+    group.add_argument(
+        "--html-errors", action="store_true", help="5xx and 429-storm bodies as HTML pages"
+    )
+
+
+def _recharge(args: argparse.Namespace) -> int:
+    try:
+        store = RechargeStore(seed=args.seed, scale=args.scale)
+    except ValueError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "truth":
+        print(json.dumps(store.truth(), indent=2))
+        return 0
+    try:
+        faults = Faults(
+            storm_every=args.storm_every,
+            storm_length=args.storm_length,
+            error_rate=args.error_rate,
+            slow_rate=args.slow_rate,
+            slow_seconds=args.slow_seconds,
+            truncate_rate=args.truncate_rate,
+            fail_after=args.fail_after,
+            seed=args.seed,
+        )
+        sandbox = RechargeSandbox(
+            store=store,
+            missing_scopes=tuple(s for s in args.missing_scopes.split(",") if s.strip()),
+            rate_limit=args.rate_limit,
+            bucket_size=args.bucket_size,
+            retry_after=args.retry_after,
+            inclusive_bounds=args.inclusive_bounds,
+            html_errors=args.html_errors,
+            faults=faults,
+        )
+    except ValueError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"recharge sandbox: api_url=http://127.0.0.1:{args.port} "
+        f"objects={sum(len(t) for t in store.tables.values())} "
+        f"missing scopes={','.join(sandbox.missing_scopes) or 'none'} "
+        "(its public access token: DEFAULT_TOKEN in sandbox/sandbox/recharge/app.py)",
+        file=sys.stderr,
+        flush=True,
+    )
+    serve_forever(create_recharge_app(sandbox), args.port)
+    return 0
 
 
 def _webhooks_parser(commands: argparse._SubParsersAction) -> None:
@@ -254,9 +416,16 @@ def _webhooks(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "vendor", None) == "recharge":
+        if args.command == "webhooks":
+            print("sandbox: webhooks are implemented for okendo only", file=sys.stderr)
+            return 2
+        return _recharge(args)
     try:
         if args.command == "webhooks":
             return _webhooks(args)
+        if args.command == "oms":
+            return _oms(args)
         store, surveys = _review_store(args), _survey_store(args)
         if args.command == "truth":
             print(json.dumps({**store.truth(), "survey_responses": surveys.truth()}, indent=2))

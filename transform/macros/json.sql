@@ -1,7 +1,8 @@
 {#-
     Minimal cross-warehouse JSON access, dispatched per adapter so models port to Snowflake.
     `path` is a dotted key path ('location.country.code'); '' means the value itself.
-    Only the duckdb__ versions are exercised today.
+    The duckdb__ versions run in the DuckDB tests, the snowflake__ ones on the Snowflake emulator
+    (tests/test_snowflake_emulated.py).
 -#}
 
 {#- Scalar at `path` as text (JSON null -> SQL null). Cast the result for other types. -#}
@@ -13,7 +14,14 @@
     json_extract_string({{ column }}, '${{ "." ~ path if path else "" }}')
 {%- endmacro %}
 
+{#- target-snowflake stores raw column names upper-case; a column quoted in lower case (a
+    reserved word such as "order") would not resolve on Snowflake, so it is upper-cased. -#}
+{% macro snowflake__json_column(column) -%}
+    {%- if modules.re.fullmatch('"[a-z_][a-z0-9_$]*"', column) -%} {{ column | upper }} {%- else -%} {{ column }} {%- endif -%}
+{%- endmacro %}
+
 {% macro snowflake__json_text(column, path) -%}
+    {%- set column = snowflake__json_column(column) -%}
     {%- if path -%} get_path({{ column }}, '{{ path }}')::varchar {%- else -%} {{ column }}::varchar {%- endif -%}
 {%- endmacro %}
 
@@ -32,7 +40,7 @@
 {%- endmacro %}
 
 {% macro snowflake__json_get(column, path) -%}
-    get_path({{ column }}, '{{ path }}')
+    get_path({{ snowflake__json_column(column) }}, '{{ path }}')
 {%- endmacro %}
 
 {% macro default__json_get(column, path) -%}
