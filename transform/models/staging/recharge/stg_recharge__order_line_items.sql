@@ -1,27 +1,2 @@
--- One row per line of an order; position is the 0-based index in Recharge's line_items array.
-with lines as (
-
-    select
-        cast(orders.id as bigint) as order_id,
-        cast(item.index as integer) as position,
-        cast({{ json_text('item.value', 'purchase_item_id') }} as bigint) as purchase_item_id,
-        {{ json_text('item.value', 'purchase_item_type') }} as purchase_item_type,
-        {{ json_text('item.value', 'external_product_id.ecommerce') }} as external_product_id,
-        {{ json_text('item.value', 'external_variant_id.ecommerce') }} as external_variant_id,
-        {{ json_text('item.value', 'sku') }} as sku,
-        {{ json_text('item.value', 'title') }} as title,
-        {{ json_text('item.value', 'variant_title') }} as variant_title,
-        cast({{ json_text('item.value', 'quantity') }} as integer) as quantity,
-        cast({{ json_text('item.value', 'unit_price') }} as decimal(18, 2)) as unit_price,
-        cast({{ json_text('item.value', 'total_price') }} as decimal(18, 2)) as total_price,
-        cast({{ json_text('item.value', 'tax_due') }} as decimal(18, 2)) as tax_due
-    from {{ ref('base_recharge__orders') }} as orders,
-        {{ json_array_elements('orders.line_items', 'item') }}
-
-)
-
-select
-    *,
-    case when purchase_item_type = 'subscription' then purchase_item_id end as subscription_id,
-    case when purchase_item_type = 'onetime' then purchase_item_id end as onetime_id
-from lines
+-- One row per line of an order (see macros/recharge_line_items.sql).
+{{ recharge_line_items('base_recharge__orders', 'order_id') }}
