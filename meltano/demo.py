@@ -1,12 +1,15 @@
-"""The demo: Okendo sandbox -> taps -> Meltano -> DuckDB -> dbt, then rows per table.
+"""The demo: sandbox vendors -> taps -> Meltano -> DuckDB -> dbt, then rows per table.
 
-Run by `make demo`. Starts the Okendo sandbox (with its real 2 requests/s limit) and the
-webhook collector on free ports, then, as a brand would:
+Run by `make demo`. Starts the Okendo and Recharge sandboxes (with their real rate limits)
+and the webhook collector on free ports, then, as a brand would:
   1. copies all reviews            (meltano run tap-okendo target-duckdb)
-  2. backfills survey responses    (meltano run --full-refresh tap-okendo-survey-backfill ...)
+  2. backfills survey responses    (meltano run tap-okendo-survey-backfill target-duckdb)
   3. lets Okendo send webhooks     (sandbox webhooks okendo -> collector serve)
-  4. loads the inbox, builds dbt   (meltano run tap-webhook-inbox target-duckdb dbt-duckdb:build)
-and prints what landed next to the sandbox's ground truth. Stops both services whatever
+  4. loads the webhook inbox       (meltano run tap-webhook-inbox target-duckdb)
+  5. copies Recharge               (meltano run tap-recharge target-duckdb)
+  6. copies the OMS, if PostgreSQL is reachable (seeds a local Solidus database `oms` first)
+  7. builds and tests every model  (meltano invoke dbt-duckdb:build)
+and prints what landed next to each source's ground truth. Stops the services whatever
 happens. The demo reads everything again each time (--full-refresh), so it can be re-run.
 """
 
@@ -25,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import psycopg
+from sandbox.recharge.app import DEFAULT_TOKEN as RECHARGE_SANDBOX_TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -34,6 +39,20 @@ INBOX = OUTPUT / "inbox.sqlite3"
 SCALE = os.environ.get("DEMO_SCALE", "4")  # 4 x (200/30/20 reviews, 150 + 150 survey responses)
 # The sandbox's public signing secret; a real one comes from Okendo's webhook subscription.
 DEMO_WEBHOOK_SECRET = "whsec_c2FuZGJveC1va2VuZG8td2ViaG9vay1zZWNyZXQ="
+OMS_DSN = os.environ.get("OMS_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/oms")
+
+
+def oms_database_ready() -> str | None:
+    """Create the demo's OMS database if needed; None if there is no PostgreSQL to use."""
+    server, _, name = OMS_DSN.rpartition("/")
+    try:
+        with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=3) as conn:
+            if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
+                conn.execute(f'create database "{name}"')
+    except psycopg.Error as exc:
+        print(f"demo: skipping the OMS: no PostgreSQL at {server} ({str(exc).strip()})")
+        return None
+    return name
 
 
 def free_port() -> int:
@@ -78,6 +97,7 @@ def main() -> int:
     OUTPUT.mkdir(exist_ok=True)
     okendo = f"http://127.0.0.1:{free_port()}"
     collector = f"http://127.0.0.1:{free_port()}"
+    recharge = f"http://127.0.0.1:{free_port()}"
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -85,7 +105,12 @@ def main() -> int:
         "TAP_OKENDO_SURVEY_IDS": '["nps-post-purchase", "onsite-feedback"]',
         "TAP_WEBHOOK_INBOX_INBOX_URL": f"sqlite:///{INBOX}",
         "OKENDO_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET,
+        "TAP_RECHARGE_API_URL": recharge,
+        "TAP_RECHARGE_ACCESS_TOKEN": RECHARGE_SANDBOX_TOKEN,
     }
+    oms = oms_database_ready()
+    if oms:
+        env["TAP_OMS_DATABASE"] = oms
     meltano = str(BIN / "meltano")
     started = time.monotonic()
     with (
@@ -116,6 +141,12 @@ def main() -> int:
             f"{collector}/health",
             env,
         ),
+        service(
+            "the Recharge sandbox",
+            [str(BIN / "sandbox"), "serve", "recharge", "--port", recharge.rsplit(":", 1)[1]],
+            f"{recharge}/_sandbox/truth",
+            env,
+        ),
     ):
         print(
             f"demo: Okendo sandbox at {okendo}/enterprise (2 requests/s, like Okendo); "
@@ -142,28 +173,54 @@ def main() -> int:
             env,
         )
         step(
-            "load the webhook inbox, then build and test the models",
-            [
-                meltano,
-                "run",
-                "--full-refresh",
-                "tap-webhook-inbox",
-                "target-duckdb",
-                "dbt-duckdb:build",
-            ],
+            "load the webhook inbox",
+            [meltano, "run", "--full-refresh", "tap-webhook-inbox", "target-duckdb"],
             env,
         )
+        step(
+            "copy Recharge (its sandbox token lacks read_payment_methods, like many real ones)",
+            [meltano, "run", "--full-refresh", "tap-recharge", "target-duckdb"],
+            env,
+        )
+        if oms:
+            step(
+                "seed the OMS",
+                [str(BIN / "sandbox"), "oms", "seed", "--dsn", OMS_DSN, "--replace"],
+                env,
+            )
+            step(
+                "copy the OMS", [meltano, "run", "--full-refresh", "tap-oms", "target-duckdb"], env
+            )
+        step("build and test every model", [meltano, "invoke", "dbt-duckdb:build"], env)
         truth = get_json(f"{okendo}/_sandbox/truth")
+        recharge_truth = get_json(f"{recharge}/_sandbox/truth")
+    oms_truth = (
+        json.loads(
+            subprocess.run(
+                [str(BIN / "sandbox"), "oms", "truth", "--dsn", OMS_DSN],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        if oms
+        else {"rows": {}}
+    )
     print(f"\ndemo: finished in {time.monotonic() - started:.0f} s; rows per table in {WAREHOUSE}:")
     expected = {f"stg_okendo__{key}": n for key, n in truth["rows"].items()}
     surveys = truth["survey_responses"]
     expected["okendo_survey_responses"] = surveys["total"]
     expected["okendo_survey_answers"] = surveys["answers"]
+    for name, count in {**recharge_truth["counts"], **recharge_truth["rows"]}.items():
+        expected[f"stg_recharge__{name}"] = count
+    # The demo token lacks read_payment_methods: the tap skips that stream with a warning.
+    expected["stg_recharge__payment_methods"] = "0, scope missing: skipped with a warning"
+    for table, count in oms_truth["rows"].items():
+        expected[f"stg_oms__{table.removeprefix('spree_')}"] = count
     with duckdb.connect(str(WAREHOUSE), read_only=True) as con:
         tables = con.sql(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('raw_okendo', 'raw_collector', 'staging', "
-            "'marts') order by 1, 2"
+            "where table_schema in ('staging', 'marts') order by 1, 2"
         ).fetchall()
         for schema, table in tables:
             count = con.sql(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
