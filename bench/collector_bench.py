@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from _common import write_results
 from collector.inbox import Delivery, open_inbox
 from collector.testing import (
     PG_TEST_URL,
@@ -309,10 +310,7 @@ def main() -> int:
     result["intake"] = {s: bench_intake(s, intake_sizes) for s in ("sqlite", "postgres")}
     result["tap"] = {s: bench_tap(s, tap_sizes) for s in ("sqlite", "postgres")}
     result["machine"]["loadavg_1m_before_after"] = [load, round(os.getloadavg()[0], 2)]
-    stem = RESULTS / ("collector.quick" if quick else "collector")  # quick never clobbers
-    RESULTS.mkdir(exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    stem.with_suffix(".md").write_text(markdown(result))
+    write_results(RESULTS, "collector", result, markdown(result), quick=quick)
     print(markdown(result))
     return 0
 

@@ -11,8 +11,6 @@ import json
 import os
 import platform
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from _common import exe, sandbox_process, write_results
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -36,15 +35,7 @@ SPLIT = {"approved": 0.80, "pending": 0.12, "rejected": 0.08}  # the sandbox's d
 METRIC = re.compile(r"METRIC: (\{.*\})")
 
 
-def _exe(name: str) -> str:
-    local = Path(sys.executable).parent / name
-    found = str(local) if local.exists() else shutil.which(name)
-    if not found:
-        raise SystemExit(f"bench: `{name}` not found; run `uv sync` first")
-    return found
-
-
-TAP = [_exe("tap-okendo")]
+TAP = [exe("tap-okendo")]
 MINIMAL = [sys.executable, str(BENCH / "minimal_tap.py")]
 
 
@@ -71,41 +62,11 @@ class Sandbox:
 
 @contextmanager
 def sandbox(counts: dict[str, int], rate_limit: float = 0, burst: int = 2) -> Iterator[Sandbox]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    cmd = [
-        _exe("sandbox"),
-        "serve",
-        "okendo",
-        "--port",
-        str(port),
-        "--rate-limit",
-        str(rate_limit),
-        "--burst",
-        str(burst),
-    ]
+    options = ["--rate-limit", str(rate_limit), "--burst", str(burst)]
     for status in SPLIT:
-        cmd += [f"--{status}", str(counts.get(status, 0))]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        box, deadline = Sandbox(f"http://127.0.0.1:{port}"), time.monotonic() + 30
-        while True:
-            try:
-                box.stats()
-                break
-            except requests.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"sandbox did not start: {' '.join(cmd)}") from None
-                time.sleep(0.05)
-        yield box
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        options += [f"--{status}", str(counts.get(status, 0))]
+    with sandbox_process("okendo", *options) as url:
+        yield Sandbox(url)
 
 
 def run_tap(cmd: list[str], box: Sandbox, expected: int, **config: Any) -> dict[str, Any]:
@@ -319,10 +280,7 @@ def main() -> int:
         result[key] = func(*args)  # type: ignore[operator]
     result["requests_per_1000"] = requests_per_1000(result)
     result["machine"]["loadavg_1m_before_after"] = [load, round(os.getloadavg()[0], 2)]
-    stem = RESULTS / ("okendo.quick" if quick else "okendo")  # quick never clobbers a full run
-    RESULTS.mkdir(exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    stem.with_suffix(".md").write_text(markdown(result))
+    write_results(RESULTS, "okendo", result, markdown(result), quick=quick)
     print(markdown(result))
     return 0
 

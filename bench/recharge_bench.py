@@ -20,7 +20,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from _common import exe, sandbox_process, write_results
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -91,15 +91,7 @@ main()
 '''
 
 
-def _exe(name: str) -> str:
-    local = Path(sys.executable).parent / name
-    found = str(local) if local.exists() else shutil.which(name)
-    if not found:
-        raise SystemExit(f"bench: `{name}` not found; run `uv sync` first")
-    return found
-
-
-TAP = _exe("tap-recharge")
+TAP = exe("tap-recharge")
 
 
 @dataclass
@@ -119,30 +111,10 @@ class Sandbox:
 
 @contextmanager
 def sandbox(scale: float, rate_limit: float) -> Iterator[Sandbox]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    cmd = [_exe("sandbox"), "serve", "recharge", "--port", str(port), "--scale", str(scale)]
-    cmd += ["--rate-limit", str(rate_limit), "--bucket-size", str(BUCKET), "--missing-scopes", ""]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        box, deadline = Sandbox(f"http://127.0.0.1:{port}"), time.monotonic() + 60
-        while True:
-            try:
-                box.stats()
-                break
-            except requests.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"sandbox did not start: {' '.join(cmd)}") from None
-                time.sleep(0.05)
-        yield box
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    options = ["--scale", str(scale), "--rate-limit", str(rate_limit)]
+    options += ["--bucket-size", str(BUCKET), "--missing-scopes", ""]
+    with sandbox_process("recharge", *options, timeout=60) as url:
+        yield Sandbox(url)
 
 
 def _records(log: str) -> dict[str, int]:
@@ -476,10 +448,7 @@ def main() -> int:
         print(f"bench: {key} ...", file=sys.stderr, flush=True)
         result[key] = func(*args)  # type: ignore[operator]
     result["machine"]["loadavg_1m_before_after"] = [load, round(os.getloadavg()[0], 2)]
-    stem = RESULTS / ("recharge.quick" if quick else "recharge")
-    RESULTS.mkdir(exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    stem.with_suffix(".md").write_text(markdown(result))
+    write_results(RESULTS, "recharge", result, markdown(result), quick=quick)
     print(markdown(result))
     return 0
 

@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import requests
+from _common import sandbox_process
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -54,31 +53,11 @@ def split(total: int) -> dict[str, int]:
 
 @contextmanager
 def sandbox(counts: dict[str, int]) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    cmd = [str(BIN / "sandbox"), "serve", "okendo", "--port", str(port), "--rate-limit", "0"]
+    options = ["--rate-limit", "0"]
     for status, n in counts.items():
-        cmd += [f"--{status}", str(n)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 30
-    try:
-        while True:
-            try:
-                requests.get(f"{url}/_sandbox/stats", timeout=5)
-                break
-            except requests.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"sandbox did not start: {' '.join(cmd)}") from None
-                time.sleep(0.05)
+        options += [f"--{status}", str(n)]
+    with sandbox_process("okendo", *options) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 class Project:
