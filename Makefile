@@ -8,7 +8,7 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: bootstrap demo test lint bench clean
+.PHONY: bootstrap browser demo test lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -25,15 +25,25 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml taps/*
 bootstrap: .meltano/.installed
 	@mkdir -p output
 
+# The Hub's browser tests drive Debian's Chromium through Playwright (which may not download
+# its own browser here); install it from the Debian archive when it is missing.
+browser:
+	@command -v chromium >/dev/null || { \
+		echo "installing Debian chromium for the Hub's browser tests"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
 demo: bootstrap
 	python meltano/demo.py
 
 lint: bootstrap
 	ruff check .
 	ruff format --check .
-	mypy taps/tap-okendo/tap_okendo taps/tap-recharge/tap_recharge sandbox/sandbox collector/collector
+	mypy taps/tap-okendo/tap_okendo taps/tap-recharge/tap_recharge taps/tap-shopify-chord/tap_shopify_chord \
+		taps/tap-ads/tap_ads sandbox/sandbox collector/collector hub/hub
 
-test: lint
+test: lint browser
 	pytest
 
 bench: bootstrap

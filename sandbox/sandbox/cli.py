@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -30,7 +31,13 @@ from sandbox.recharge import BUCKET_SIZE, SCOPES, RechargeSandbox, RechargeStore
 from sandbox.recharge import create_app as create_recharge_app
 from sandbox.server import serve_forever
 
-VENDORS = ("okendo", "recharge")
+# Vendors whose command line lives with their own sandbox package: `sandbox serve shopify ...`
+# and `sandbox truth shopify ...` are handed whole to that module's `main(argv)`.
+DELEGATED = {
+    "shopify": "sandbox.shopify.cli",
+    **{ad: "sandbox.ads.cli" for ad in ("meta", "google-ads", "tiktok", "pinterest", "reddit")},
+}
+VENDORS = ("okendo", "recharge", *DELEGATED)
 
 
 def _survey_counts(spec: str) -> dict[str, int]:
@@ -415,6 +422,9 @@ def _webhooks(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) >= 2 and argv[0] in ("serve", "truth") and argv[1] in DELEGATED:
+        return int(importlib.import_module(DELEGATED[argv[1]]).main(argv))
     args = _parser().parse_args(argv)
     if getattr(args, "vendor", None) == "recharge":
         if args.command == "webhooks":

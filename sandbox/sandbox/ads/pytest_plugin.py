@@ -1,0 +1,1 @@
+"""Pytest fixtures for the ads sandbox (registered as a pytest11 entry point)."""
