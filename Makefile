@@ -51,6 +51,8 @@ bench: bootstrap
 	python bench/collector_bench.py
 	python bench/recharge_bench.py
 	python bench/snowflake_bench.py
+	python bench/shopify_bench.py
+	python bench/ads_bench.py
 
 clean:
 	rm -rf .venv .tools .meltano output/*.duckdb transform/target transform/logs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,8 +16,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MELTANO = str(Path(sys.executable).with_name("meltano"))
 PLUGINS = [
+    "extractors/tap-ads",  # also runs tap-ads-meta, tap-ads-google-ads, ... (inherited)
     "extractors/tap-okendo",
     "extractors/tap-oms",
+    "extractors/tap-shopify-chord",
     "extractors/tap-webhook-inbox",
     "loaders/target-duckdb",
     "utilities/dbt-duckdb",
@@ -57,6 +60,29 @@ class Pipeline:
                 "TAP_OMS_DATABASE": db.database,
             }
         )
+
+    def point_at_ads(self, *sandboxes: Any, **tap_settings: Any) -> None:
+        """tap-ads at running ad sandboxes (`ads_sandbox`): one settings block per platform.
+
+        Meltano's settings are dotted (`meta.access_token`), so each block's keys become
+        TAP_ADS_<PLATFORM>_<KEY>; arrays travel as JSON. Other settings come from
+        `tap_settings`, dotted ones too: `**{"meta.poll_interval_ms": 100}`.
+        """
+        for sandbox in sandboxes:
+            prefix = f"TAP_ADS_{sandbox.name.upper()}_"  # name: meta, google_ads, ...
+            for key, value in sandbox.tap_config().items():
+                text = json.dumps(value) if isinstance(value, list | dict) else str(value)
+                self.env[prefix + key.upper()] = text
+        self.env.update(
+            {f"TAP_ADS_{k.replace('.', '_').upper()}": str(v) for k, v in tap_settings.items()}
+        )
+
+    def point_at_shopify(self, shop: Any, **tap_settings: Any) -> None:
+        """tap-shopify-chord at a running Shopify sandbox (`shopify_sandbox`); settings such
+        as `bulk_poll_interval_ms=20` or `bulk_streams=[]` (arrays travel as JSON)."""
+        for key, value in shop.tap_config(**tap_settings).items():
+            text = json.dumps(value) if isinstance(value, list | dict) else str(value)
+            self.env[f"TAP_SHOPIFY_CHORD_{key.upper()}"] = text
 
     def meltano(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         env = {

@@ -9,6 +9,7 @@ suite, so a new source cannot ship without proving its job.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from collector.testing import CollectorProcess
@@ -76,11 +77,35 @@ def recharge(pipeline, recharge_sandbox, **_):
     assert pipeline.count("staging.stg_recharge__customers") == truth["customers"]
 
 
+def ads(pipeline, ads_sandbox, **_):
+    # One platform configured: tap-ads runs only it, and the ads models (every platform's
+    # staging and the cross-platform mart) still build with the others' raw tables absent.
+    tiktok = ads_sandbox("tiktok", scale=0.2)
+    start = datetime.now(UTC).date() - timedelta(days=2)
+    pipeline.point_at_ads(tiktok, start_date=start.isoformat())
+    yield
+    truth = tiktok.truth(start.isoformat(), (start + timedelta(days=4)).isoformat())["report"]
+    assert pipeline.query(
+        "select platform, count(*), sum(impressions) from marts.fct_ad_performance_daily group by 1"
+    ) == [("tiktok", truth["rows"], truth["impressions"])]
+
+
+def shopify(pipeline, shopify_sandbox, **_):
+    shop = shopify_sandbox(scale=0.04, restore_rate=0)
+    pipeline.point_at_shopify(shop, bulk_poll_interval_ms=20)
+    yield
+    truth = shop.truth()
+    assert pipeline.count("staging.stg_shopify__orders") == truth["orders"]["rows"]
+    assert pipeline.count("staging.stg_shopify__order_lines") == truth["order_lines"]["rows"]
+
+
 CASES = {
+    "ads-daily": ads,
     "okendo-reviews-daily": okendo_reviews,
     "okendo-surveys-every-15-minutes": okendo_surveys,
     "oms-hourly": oms,
     "recharge-hourly": recharge,
+    "shopify-hourly": shopify,
 }
 
 
@@ -90,7 +115,12 @@ def test_every_schedule_has_a_case(pipeline):
 
 @pytest.mark.parametrize("schedule", sorted(CASES))
 def test_schedule_runs_green(schedule, pipeline, request, tmp_path):
-    needs = {"oms-hourly": "oms_database", "recharge-hourly": "recharge_sandbox"}
+    needs = {
+        "oms-hourly": "oms_database",
+        "recharge-hourly": "recharge_sandbox",
+        "ads-daily": "ads_sandbox",
+        "shopify-hourly": "shopify_sandbox",
+    }
     fixtures = {"okendo_sandbox": request.getfixturevalue("okendo_sandbox")}
     if schedule in needs:
         fixtures[needs[schedule]] = request.getfixturevalue(needs[schedule])

@@ -1,0 +1,21 @@
+-- One row per Meta ad creative (the image/video and copy an ad shows), as last copied.
+{% set columns = {
+    'id': 'varchar', 'name': 'varchar', 'status': 'varchar', 'account_id': 'varchar',
+    '_sdc_batched_at': 'timestamp'} %}
+
+with creatives as (
+
+    select *
+    from {{ optional_source('meta', 'meta_adcreatives', columns) }}
+    -- Full copy each run; the target upserts on id, but one that appends keeps every copy.
+    qualify row_number() over (partition by id order by _sdc_batched_at desc nulls last) = 1
+
+)
+
+select
+    cast(id as varchar) as creative_id,
+    cast(account_id as varchar) as account_id,
+    name as creative_name,
+    status,
+    _sdc_batched_at as loaded_at
+from creatives
