@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, ClassVar
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -221,6 +222,28 @@ def read_page_token(scope: str, token: str) -> int | None:
     if digest != hashlib.sha256(scope.encode()).hexdigest()[:12] or value < 0:
         return None
     return value
+
+
+# -- request parts ------------------------------------------------------------------------
+def basic_credentials(request: Request) -> str | None:
+    """'client_id:secret' of an HTTP Basic header; None without one, '' when it is malformed."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        return base64.b64decode(header[6:]).decode()
+    except ValueError:
+        return ""
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """A form-encoded body's fields (the first value of each)."""
+    return {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+
+
+def owned(data: AdsData, kind: str, account_id: str) -> list[Any]:
+    """One account's `campaigns`, `ad_groups` or `ads` (the AdsData list `kind` names)."""
+    return [item for item in getattr(data, kind) if item.account_id == account_id]
 
 
 # -- statistics -----------------------------------------------------------------------

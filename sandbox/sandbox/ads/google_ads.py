@@ -19,7 +19,6 @@ sends it). Metrics need `segments.date` selected and a finite date range.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import secrets
@@ -27,7 +26,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,9 +34,11 @@ from starlette.routing import BaseRoute
 from sandbox.ads.core import (
     ApiError,
     Platform,
+    basic_credentials,
     dumps,
     json_response,
     page_token,
+    read_form,
     read_page_token,
 )
 from sandbox.ads.data import Account, Ad, AdGroup, Campaign, Row, micros
@@ -459,14 +459,11 @@ class GoogleAds(Platform):
 
     async def token(self, request: Request) -> Response:
         stats = self.sandbox.stats
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        form = await read_form(request)
         client_id, secret = form.get("client_id"), form.get("client_secret")
-        basic = request.headers.get("authorization", "")
-        if basic.lower().startswith("basic "):
-            try:
-                client_id, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
-            except ValueError:
-                client_id = secret = None
+        basic = basic_credentials(request)
+        if basic is not None:
+            client_id, _, secret = basic.partition(":")
         if form.get("grant_type") != "refresh_token":
             stats.token_refusals += 1
             return json_response(

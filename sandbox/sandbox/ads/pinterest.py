@@ -17,12 +17,11 @@ Errors are {"code": N, "message": "..."}; 429 carries X-RateLimit-Reset (seconds
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,9 +31,12 @@ from sandbox.ads.core import (
     ApiError,
     Job,
     Platform,
+    basic_credentials,
     dumps,
     json_response,
+    owned,
     page_token,
+    read_form,
     read_page_token,
     root_url,
 )
@@ -121,17 +123,10 @@ class Pinterest(Platform):
 
     async def token(self, request: Request) -> Response:
         stats = self.sandbox.stats
-        basic = request.headers.get("authorization", "")
-        try:
-            pair = (
-                base64.b64decode(basic[6:]).decode() if basic.lower().startswith("basic ") else ""
-            )
-        except ValueError:
-            pair = ""
-        if pair != f"{CLIENT_ID}:{CLIENT_SECRET}":
+        if basic_credentials(request) != f"{CLIENT_ID}:{CLIENT_SECRET}":
             stats.token_refusals += 1
             return self.error(401, 2, "Authentication failed: invalid client credentials.")
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        form = await read_form(request)
         if form.get("grant_type") != "refresh_token":
             stats.token_refusals += 1
             return self.error(400, 1, "grant_type: must be refresh_token (or authorization_code).")
@@ -182,16 +177,16 @@ class Pinterest(Platform):
         return json_response(_account(self._account(request)))
 
     def lister(self, kind: str) -> Any:
+        shapes: dict[str, Callable[[Any], dict[str, Any]]] = {
+            "campaigns": _campaign,
+            "ad_groups": _ad_group,
+            "ads": _ad,
+        }
+        shape = shapes[kind]
+
         async def handler(request: Request) -> Response:
             account = self._account(request)
-            data = self.sandbox.data
-            items: list[dict[str, Any]]
-            if kind == "campaigns":
-                items = [_campaign(c) for c in data.campaigns if c.account_id == account.id]
-            elif kind == "ad_groups":
-                items = [_ad_group(g) for g in data.ad_groups if g.account_id == account.id]
-            else:
-                items = [_ad(a) for a in data.ads if a.account_id == account.id]
+            items = [shape(item) for item in owned(self.sandbox.data, kind, account.id)]
             return self._page(request, f"{account.id}/{kind}", items)
 
         return handler

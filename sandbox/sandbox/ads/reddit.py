@@ -29,12 +29,12 @@ Breakdowns: AD_ID and DATE, optionally with CAMPAIGN_ID and AD_GROUP_ID.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -43,8 +43,11 @@ from starlette.routing import BaseRoute, Route
 from sandbox.ads.core import (
     ApiError,
     Platform,
+    basic_credentials,
     json_response,
+    owned,
     page_token,
+    read_form,
     read_page_token,
     root_url,
 )
@@ -145,17 +148,10 @@ class Reddit(Platform):
         if refused is not None:
             stats.token_refusals += 1
             return refused
-        basic = request.headers.get("authorization", "")
-        try:
-            pair = (
-                base64.b64decode(basic[6:]).decode() if basic.lower().startswith("basic ") else ""
-            )
-        except ValueError:
-            pair = ""
-        if pair != f"{CLIENT_ID}:{CLIENT_SECRET}":
+        if basic_credentials(request) != f"{CLIENT_ID}:{CLIENT_SECRET}":
             stats.token_refusals += 1
             return json_response({"message": "Unauthorized", "error": 401}, 401)
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        form = await read_form(request)
         if form.get("grant_type") != "refresh_token":
             stats.token_refusals += 1
             return json_response({"error": "unsupported_grant_type"}, 400)
@@ -223,16 +219,16 @@ class Reddit(Platform):
         return {"next_url": next_url, "previous_url": None}
 
     def lister(self, kind: str) -> Any:
+        shapes: dict[str, Callable[[Any], dict[str, Any]]] = {
+            "campaigns": _campaign,
+            "ad_groups": _ad_group,
+            "ads": _ad,
+        }
+        shape = shapes[kind]
+
         async def handler(request: Request) -> Response:
             account = self._account(request)
-            data = self.sandbox.data
-            items: list[dict[str, Any]]
-            if kind == "campaigns":
-                items = [_campaign(c) for c in data.campaigns if c.account_id == account.id]
-            elif kind == "ad_groups":
-                items = [_ad_group(g) for g in data.ad_groups if g.account_id == account.id]
-            else:
-                items = [_ad(a) for a in data.ads if a.account_id == account.id]
+            items = [shape(item) for item in owned(self.sandbox.data, kind, account.id)]
             scope = f"{account.id}/{kind}"
             offset, size = self._page_args(request, scope)
             return json_response(

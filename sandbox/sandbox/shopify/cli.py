@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
@@ -10,6 +11,27 @@ from sandbox.server import serve_forever
 from sandbox.shopify.app import DEFAULT_VERSION, ShopifySandbox, create_app
 from sandbox.shopify.data import Store, iso, parse_iso
 from sandbox.shopify.graph import READ_SCOPES
+
+# `serve`'s knobs: flag, type, metavar, help. Each is the ShopifySandbox field of its flag's
+# name (--restore-rate -> restore_rate), whose default it takes.
+SERVE_OPTIONS: tuple[tuple[str, type, str | None, str], ...] = (
+    ("--restore-rate", float, None,
+     "cost points restored per second (default 100, Standard plan; 0 = throttling off)"),
+    ("--bucket", int, None, "cost bucket size (default 2000)"),
+    ("--throttle-storm-every", int, "N",
+     "every Nth API call finds the bucket drained and is THROTTLED"),
+    ("--error-rate", float, "P", "share of API calls answered 500/502/503/504"),
+    ("--bulk-polls", int, "N", "status polls before a bulk operation completes (default 2)"),
+    ("--bulk-seconds", float, "S", "a bulk operation also runs at least S seconds (default 0)"),
+    ("--bulk-fail", int, "N",
+     "the first N bulk operations FAIL with a partialDataUrl (half the lines)"),
+    ("--token-ttl", float, "S", "lifetime of client-credentials tokens (default 86399 s)"),
+)  # fmt: skip
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(ShopifySandbox)}
+
+
+def _dest(flag: str) -> str:
+    return flag.removeprefix("--").replace("-", "_")
 
 
 def _data_options(sub: argparse.ArgumentParser) -> None:
@@ -45,55 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the fake Shopify Admin API until stopped")
     _data_options(serve)
     serve.add_argument("--port", type=int, required=True)
-    serve.add_argument(
-        "--restore-rate",
-        type=float,
-        default=100.0,
-        help="cost points restored per second (default 100, Standard plan; 0 = throttling off)",
-    )
-    serve.add_argument("--bucket", type=int, default=2000, help="cost bucket size (default 2000)")
-    serve.add_argument(
-        "--throttle-storm-every",
-        type=int,
-        default=0,
-        metavar="N",
-        help="every Nth API call finds the bucket drained and is THROTTLED",
-    )
-    serve.add_argument(
-        "--error-rate",
-        type=float,
-        default=0.0,
-        metavar="P",
-        help="share of API calls answered 500/502/503/504",
-    )
-    serve.add_argument(
-        "--bulk-polls",
-        type=int,
-        default=2,
-        metavar="N",
-        help="status polls before a bulk operation completes (default 2)",
-    )
-    serve.add_argument(
-        "--bulk-seconds",
-        type=float,
-        default=0.0,
-        metavar="S",
-        help="a bulk operation also runs at least S seconds (default 0)",
-    )
-    serve.add_argument(
-        "--bulk-fail",
-        type=int,
-        default=0,
-        metavar="N",
-        help="the first N bulk operations FAIL with a partialDataUrl (half the lines)",
-    )
-    serve.add_argument(
-        "--token-ttl",
-        type=float,
-        default=86399,
-        metavar="S",
-        help="lifetime of client-credentials tokens (default 86399 s)",
-    )
+    for flag, kind, metavar, help_text in SERVE_OPTIONS:
+        default = DEFAULTS[_dest(flag)]
+        serve.add_argument(flag, type=kind, default=default, metavar=metavar, help=help_text)
     truth = commands.add_parser("truth", help="print the seeded ground truth as JSON")
     _data_options(truth)
     return parser
@@ -120,14 +96,7 @@ def main(argv: list[str]) -> int:
         sandbox = ShopifySandbox(
             store=store,
             scopes=scopes,
-            restore_rate=args.restore_rate,
-            bucket=args.bucket,
-            throttle_storm_every=args.throttle_storm_every,
-            error_rate=args.error_rate,
-            bulk_polls=args.bulk_polls,
-            bulk_seconds=args.bulk_seconds,
-            bulk_fail=args.bulk_fail,
-            token_ttl=args.token_ttl,
+            **{_dest(flag): getattr(args, _dest(flag)) for flag, *_ in SERVE_OPTIONS},
         )
     except ValueError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)

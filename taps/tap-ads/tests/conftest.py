@@ -3,58 +3,27 @@ what a user sees), or in this process (data checks: no interpreter start per run
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from singer_sdk.singerlib.encoding.simple import SimpleSingerWriter
 from tap_ads.tap import TapAds
 
-TAP = str(Path(sys.executable).with_name("tap-ads"))
+from sandbox import tap_testing
+
 METRICS = ("impressions", "clicks", "spend", "conversions", "conversion_value")
 # The settings every test run uses: no waits longer than the sandbox asks for.
 FAST = {"retry_backoff_ms": 10, "request_timeout": 10}
 FAST_JOBS = {"poll_interval_ms": 20}
 
 
-@dataclass
-class TapRun:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def messages(self) -> list[dict[str, Any]]:
-        return [json.loads(line, parse_float=Decimal) for line in self.stdout.splitlines() if line]
-
-    def records(self, stream: str) -> list[dict[str, Any]]:
-        return [
-            m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
-        ]
-
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for m in self.messages:
-            if m["type"] == "RECORD":
-                counts[m["stream"]] = counts.get(m["stream"], 0) + 1
-        return counts
-
-    @property
-    def state(self) -> dict[str, Any]:
-        return [m["value"] for m in self.messages if m["type"] == "STATE"][-1]
-
-    @property
-    def last_line(self) -> str:
-        return self.stderr.strip().splitlines()[-1]
+class TapRun(tap_testing.TapRun):
+    parse_float = Decimal  # metrics are summed exactly
 
 
 def _exact(totals: dict[str, Any]) -> dict[str, Any]:
@@ -159,38 +128,5 @@ def sync_tap() -> Callable[..., TapRun]:
     return run
 
 
-@pytest.fixture(scope="session")
-def tap_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The tap's environment: bytecode cached for the session (in a private folder, even
-    where PYTHONDONTWRITEBYTECODE is set), so each run does not compile singer-sdk again."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(tmp_path_factory.mktemp("pycache"))
-    return env
-
-
-@pytest.fixture
-def run_tap(tmp_path: Path, tap_env: dict[str, str]) -> Callable[..., TapRun]:
-    def run(
-        config: dict[str, Any],
-        *args: str,
-        state: dict[str, Any] | None = None,
-        timeout: float = 120,
-    ) -> TapRun:
-        config_file = tmp_path / "config.json"
-        config_file.write_text(json.dumps(config))
-        extra: list[str] = []
-        if state is not None:
-            state_file = tmp_path / "state.json"
-            state_file.write_text(json.dumps(state))
-            extra = ["--state", str(state_file)]
-        done = subprocess.run(
-            [TAP, "--config", str(config_file), *extra, *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env=tap_env,
-        )
-        return TapRun(done.returncode, done.stdout, done.stderr)
-
-    return run
+# As users do; bytecode cached for the session (the tap starts many times).
+run_tap = tap_testing.run_tap_fixture("tap-ads", result=TapRun, cache_bytecode=True)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-import yaml
+from sandbox.tap_testing import check_hub, check_project_plugin, hub_definition
 
 HERE = Path(__file__).resolve().parents[1]
-TAP = str(Path(sys.executable).with_name("tap-recharge"))
 PROJECT_PLUGIN = HERE.parents[1] / "meltano" / "recharge.meltano.yml"
 OWN_SETTINGS = [
     "access_token",
@@ -23,41 +19,13 @@ OWN_SETTINGS = [
 ]
 
 
-def about() -> dict:
-    return json.loads(
-        subprocess.run(
-            [TAP, "--about", "--format=json"], capture_output=True, text=True, check=True
-        ).stdout
-    )
-
-
 def test_hub_settings_match_the_tap():
-    tap = about()
-    properties = tap["settings"]["properties"]
-    hub = yaml.safe_load((HERE / "meltano-hub.yml").read_text())
-    assert [s["name"] for s in hub["settings"]] == OWN_SETTINGS
-    assert set(OWN_SETTINGS) <= set(properties)
-    for setting in hub["settings"]:
-        prop = properties[setting["name"]]
-        assert setting["description"] == prop["description"], setting["name"]
-        assert setting["label"] == prop["title"], setting["name"]
-        assert setting.get("sensitive", False) == bool(prop.get("secret")), setting["name"]
-        assert setting.get("value") == prop.get("default"), setting["name"]
-    assert set(hub["capabilities"]) <= set(tap["capabilities"])
-    assert hub["executable"] == "tap-recharge" and hub["namespace"] == "tap_recharge"
+    tap, hub = check_hub(HERE, OWN_SETTINGS)
+    assert hub["name"] == "tap-recharge"
     assert tap["settings"]["required"] == ["access_token"]
     assert hub["settings_group_validation"] == [["access_token"]]
 
 
 def test_project_plugin_definition_matches_the_hub():
-    hub = yaml.safe_load((HERE / "meltano-hub.yml").read_text())
-    project = yaml.safe_load(PROJECT_PLUGIN.read_text())["plugins"]["extractors"]
-    (plugin,) = [p for p in project if p["name"] == "tap-recharge"]
+    plugin = check_project_plugin(PROJECT_PLUGIN, hub_definition(HERE))
     assert plugin["load_schema"] == "raw_recharge"
-    assert plugin["pip_url"] == "-e taps/tap-recharge"
-    assert [s["name"] for s in plugin["settings"]] == [s["name"] for s in hub["settings"]]
-    for mine, theirs in zip(plugin["settings"], hub["settings"], strict=True):
-        assert mine["kind"] == theirs["kind"], mine["name"]
-        assert mine.get("sensitive", False) == theirs.get("sensitive", False)
-        assert mine.get("value") == theirs.get("value"), mine["name"]
-    assert set(plugin["capabilities"]) == set(hub["capabilities"])

@@ -10,9 +10,10 @@ from singer_sdk import typing as th
 
 from tap_shopify_chord import schemas
 from tap_shopify_chord.client import ShopifyClient
-from tap_shopify_chord.streams import STREAMS
+from tap_shopify_chord.streams import STREAMS, RootStream
 
-BULK_CAPABLE = ["orders", "customers", "products"]
+# The streams that declare `bulk_capable` (streams.py), in sync order.
+BULK_CAPABLE = [s.name for s in STREAMS if issubclass(s, RootStream) and s.bulk_capable]
 ALL_ORDERS_SCOPE = "read_all_orders"
 
 

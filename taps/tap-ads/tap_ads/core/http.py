@@ -95,7 +95,10 @@ class Policy:
         if verdict is not None:
             return verdict
         if status == 429:
-            return Verdict("throttled", f"HTTP 429: {self.message(body)}", retry_after(response))
+            # The platform's reset header says how long best; Retry-After otherwise.
+            reset = seconds_header(response, self.reset_header) if self.reset_header else None
+            wait = reset or retry_after(response)
+            return Verdict("throttled", f"HTTP 429: {self.message(body)}", wait)
         if status >= 500:
             return Verdict("retry", f"HTTP {status}: {self.message(body)}")
         if status == 401:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from singer_sdk import typing as th
 
-from tap_ads.core.errors import fail, register_secret
+from tap_ads.core.auth import RefreshTokenFlow
+from tap_ads.core.errors import ApiError, fail, register_secret
 from tap_ads.core.http import ApiClient
 
 if t.TYPE_CHECKING:
@@ -115,6 +116,19 @@ class Platform:
     def make_client(self) -> ApiClient:
         raise NotImplementedError
 
+    def refresh_token_flow(self, token_url: str, **options: t.Any) -> RefreshTokenFlow:
+        """OAuth2 refresh-token auth from the block's client_id, client_secret, refresh_token."""
+        return RefreshTokenFlow(
+            platform=self.label,
+            setting_prefix=self.key,
+            token_url=token_url,
+            client_id=self.config["client_id"],
+            client_secret=self.config["client_secret"],
+            refresh_token=self.config["refresh_token"],
+            timeout=self.client_options()["timeout"],
+            **options,
+        )
+
     def account(self, account_id: str) -> Account:
         if account_id not in self._accounts:
             self._accounts[account_id] = self.load_account(account_id)
@@ -122,6 +136,15 @@ class Platform:
 
     def load_account(self, account_id: str) -> Account:
         raise NotImplementedError
+
+    def get_account_object(self, account_id: str, path: str) -> t.Any:
+        """GET an account's own object, where a 403 or 404 means the id is wrong or not granted."""
+        try:
+            return self.client.get(path)
+        except ApiError as exc:
+            if exc.status in (403, 404):
+                self.unknown_account(account_id, exc.reason)
+            raise
 
     def unknown_account(self, account_id: str, reason: str) -> t.NoReturn:
         fail(

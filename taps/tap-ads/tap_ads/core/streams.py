@@ -20,7 +20,7 @@ from singer_sdk import typing as th
 
 from tap_ads.core.dates import DateRange, parse_date, read_range, today_in
 from tap_ads.core.errors import ApiError, fail
-from tap_ads.core.jobs import read_split
+from tap_ads.core.jobs import JobRunner, read_split
 from tap_ads.core.numbers import from_micros, to_decimal, to_int
 from tap_ads.core.platform import Account, Platform
 
@@ -73,10 +73,16 @@ def entity_schema(*extras: th.Property, parents: t.Sequence[str] = ()) -> dict[s
     ).to_dict()
 
 
-ACCOUNT_SCHEMA = entity_schema(
-    th.Property("currency", th.StringType, description="ISO 4217"),
-    th.Property("time_zone", th.StringType, description="IANA time zone of the reports"),
-)
+def account_schema(*extras: th.Property) -> dict[str, t.Any]:
+    """The normalized account columns (entity columns, currency, time zone), then extras."""
+    return entity_schema(
+        th.Property("currency", th.StringType, description="ISO 4217"),
+        th.Property("time_zone", th.StringType, description="IANA time zone of the reports"),
+        *extras,
+    )
+
+
+ACCOUNT_SCHEMA = account_schema()
 
 REPORT_KEY: tuple[str, ...] = ("account_id", "ad_group_id", "ad_id", "date")
 
@@ -190,6 +196,18 @@ class ReportStream(AdsStream):
 
     def window_days(self) -> int:
         return self.max_window_days
+
+    def job_runner(self, owner: str, **options: t.Any) -> JobRunner:
+        """A runner for the platform's async report jobs, paced by its job settings."""
+        config = self.runtime.config
+        return JobRunner(
+            platform=self.runtime.label,
+            owner=owner,
+            logger=self.logger,
+            poll_seconds=int(config["poll_interval_ms"]) / 1000,
+            max_attempts=int(config["max_job_attempts"]),
+            **options,
+        )
 
     def _increment_stream_state(
         self, latest_record: Row, *, context: Context | None = None

@@ -15,7 +15,6 @@ import typing as t
 import requests
 from singer_sdk import typing as th
 
-from tap_ads.core.auth import RefreshTokenFlow
 from tap_ads.core.dates import DateRange
 from tap_ads.core.errors import ApiError, fail
 from tap_ads.core.http import ApiClient, Policy, Verdict
@@ -25,6 +24,7 @@ from tap_ads.core.streams import (
     AccountsStream,
     EntityStream,
     ReportStream,
+    account_schema,
     entity_schema,
     report_schema,
 )
@@ -198,22 +198,12 @@ class GoogleAds(Platform):
         headers = {"developer-token": str(self.config["developer_token"])}
         if self.config.get("login_customer_id"):
             headers["login-customer-id"] = str(self.config["login_customer_id"]).replace("-", "")
-        options = self.client_options()
         return ApiClient(
             base_url=self.config["api_url"],
-            auth=RefreshTokenFlow(
-                platform=self.label,
-                setting_prefix=self.key,
-                token_url=self.config["token_url"],
-                client_id=self.config["client_id"],
-                client_secret=self.config["client_secret"],
-                refresh_token=self.config["refresh_token"],
-                client_auth="form",
-                timeout=options["timeout"],
-            ),
+            auth=self.refresh_token_flow(self.config["token_url"], client_auth="form"),
             policy=GoogleAdsPolicy(),
             headers=headers,
-            **options,
+            **self.client_options(),
         )
 
     def search(self, customer_id: str, query: str) -> t.Iterator[dict]:
@@ -251,11 +241,7 @@ class GoogleAdsStream:
 
 class GoogleAdsCustomers(GoogleAdsStream, AccountsStream):
     name = "google_ads_customers"
-    schema = entity_schema(
-        th.Property("currency", th.StringType, description="ISO 4217"),
-        th.Property("time_zone", th.StringType, description="IANA time zone of the reports"),
-        th.Property("manager", th.BooleanType),
-    )
+    schema = account_schema(th.Property("manager", th.BooleanType))
 
 
 class GaqlEntityStream(GoogleAdsStream, EntityStream):

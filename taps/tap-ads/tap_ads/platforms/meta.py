@@ -19,7 +19,7 @@ from tap_ads.core.auth import StaticToken
 from tap_ads.core.dates import DateRange
 from tap_ads.core.errors import ApiError, TooLargeError, fail
 from tap_ads.core.http import ApiClient, Pacer, Policy, Verdict
-from tap_ads.core.jobs import JobRunner, JobState
+from tap_ads.core.jobs import JobState
 from tap_ads.core.numbers import to_decimal
 from tap_ads.core.paging import cursor_pages, dig
 from tap_ads.core.platform import Account, Platform
@@ -434,13 +434,7 @@ class MetaAdInsightsDaily(MetaStream, ReportStream):
 
     def fetch(self, account: Account, window: DateRange) -> t.Iterator[dict]:
         meta: Meta = self.runtime  # type: ignore[assignment]
-        runner = JobRunner(
-            platform="Meta",
-            owner=f"act_{account.id}",
-            logger=self.logger,
-            poll_seconds=int(meta.config["poll_interval_ms"]) / 1000,
-            max_attempts=int(meta.config["max_job_attempts"]),
-        )
+        runner = self.job_runner(f"act_{account.id}")
         wanted = set(meta.config["conversion_action_types"])
         for raw in runner.fetch(InsightsJob(meta, account), window):
             for name in ("actions", "action_values"):  # Meta sends the values as text

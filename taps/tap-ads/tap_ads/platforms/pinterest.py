@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import typing as t
 
-import requests
 from singer_sdk import typing as th
 
-from tap_ads.core.auth import RefreshTokenFlow
 from tap_ads.core.dates import DateRange
-from tap_ads.core.errors import ApiError, fail
-from tap_ads.core.http import ApiClient, Policy, Verdict, retry_after, seconds_header
-from tap_ads.core.jobs import JobRunner, JobState
+from tap_ads.core.errors import fail
+from tap_ads.core.http import ApiClient, Policy
+from tap_ads.core.jobs import JobState
 from tap_ads.core.paging import bookmark_pages
 from tap_ads.core.platform import Account, Platform
 from tap_ads.core.streams import (
     AccountsStream,
     EntityStream,
     ReportStream,
+    account_schema,
     entity_schema,
     report_schema,
 )
@@ -45,12 +44,6 @@ class PinterestPolicy(Policy):
     )
     remaining_header = "X-RateLimit-Remaining"
     reset_header = "X-RateLimit-Reset"
-
-    def judge(self, response: requests.Response, body: t.Any) -> Verdict | None:
-        if response.status_code == 429:
-            wait = seconds_header(response, self.reset_header or "") or retry_after(response)
-            return Verdict("throttled", f"HTTP 429: {self.message(body)}", wait)
-        return None
 
 
 class Pinterest(Platform):
@@ -116,30 +109,17 @@ class Pinterest(Platform):
     ]
 
     def make_client(self) -> ApiClient:
-        options = self.client_options()
         return ApiClient(
             base_url=self.config["api_url"],
-            auth=RefreshTokenFlow(
-                platform=self.label,
-                setting_prefix=self.key,
-                token_url=f"{str(self.config['api_url']).rstrip('/')}/oauth/token",
-                client_id=self.config["client_id"],
-                client_secret=self.config["client_secret"],
-                refresh_token=self.config["refresh_token"],
-                client_auth="basic",
-                timeout=options["timeout"],
+            auth=self.refresh_token_flow(
+                f"{str(self.config['api_url']).rstrip('/')}/oauth/token", client_auth="basic"
             ),
             policy=PinterestPolicy(),
-            **options,
+            **self.client_options(),
         )
 
     def load_account(self, account_id: str) -> Account:
-        try:
-            body = self.client.get(f"ad_accounts/{account_id}")
-        except ApiError as exc:
-            if exc.status in (403, 404):
-                self.unknown_account(account_id, exc.reason)
-            raise
+        body = self.get_account_object(account_id, f"ad_accounts/{account_id}")
         return Account(
             id=account_id,
             name=body.get("name"),
@@ -159,11 +139,7 @@ class PinterestStream:
 
 class PinterestAdAccounts(PinterestStream, AccountsStream):
     name = "pinterest_ad_accounts"
-    schema = entity_schema(
-        th.Property("currency", th.StringType, description="ISO 4217"),
-        th.Property("time_zone", th.StringType, description="IANA time zone of the reports"),
-        th.Property("country", th.StringType),
-    )
+    schema = account_schema(th.Property("country", th.StringType))
 
 
 class PinterestEntityStream(PinterestStream, EntityStream):
@@ -285,14 +261,7 @@ class PinterestAdPerformanceDaily(PinterestStream, ReportStream):
 
     def fetch(self, account: Account, window: DateRange) -> t.Iterator[dict]:
         pinterest: Pinterest = self.runtime  # type: ignore[assignment]
-        runner = JobRunner(
-            platform="Pinterest",
-            owner=f"ad account {account.id}",
-            logger=self.logger,
-            poll_seconds=int(pinterest.config["poll_interval_ms"]) / 1000,
-            max_attempts=int(pinterest.config["max_job_attempts"]),
-            split_failed=True,
-        )
+        runner = self.job_runner(f"ad account {account.id}", split_failed=True)
         yield from runner.fetch(AdsReport(pinterest, account), window)
 
 

@@ -16,10 +16,9 @@ from importlib.metadata import PackageNotFoundError, version
 import requests
 from singer_sdk import typing as th
 
-from tap_ads.core.auth import RefreshTokenFlow
 from tap_ads.core.dates import DateRange
-from tap_ads.core.errors import ApiError, fail
-from tap_ads.core.http import ApiClient, Policy, Verdict, retry_after, seconds_header
+from tap_ads.core.errors import fail
+from tap_ads.core.http import ApiClient, Policy, Verdict
 from tap_ads.core.numbers import to_decimal
 from tap_ads.core.paging import next_url_pages
 from tap_ads.core.platform import Account, Platform
@@ -27,6 +26,7 @@ from tap_ads.core.streams import (
     AccountsStream,
     EntityStream,
     ReportStream,
+    account_schema,
     entity_schema,
     report_schema,
 )
@@ -53,9 +53,6 @@ class RedditPolicy(Policy):
     reset_header = "x-ratelimit-reset"
 
     def judge(self, response: requests.Response, body: t.Any) -> Verdict | None:
-        if response.status_code == 429:
-            wait = seconds_header(response, self.reset_header or "") or retry_after(response)
-            return Verdict("throttled", f"HTTP 429: {self.message(body)}", wait)
         if response.status_code == 410:
             return Verdict(
                 "fail", f"HTTP 410: {self.message(body)}: set `reddit.api_url` to the v3 API"
@@ -131,33 +128,19 @@ class Reddit(Platform):
             fail(f"`reddit.ad_account_ids` holds {account_id!r}, which is not an ad account id.")
 
     def make_client(self) -> ApiClient:
-        options = self.client_options()
         agent = {"User-Agent": str(self.config["user_agent"])}
         return ApiClient(
             base_url=self.config["api_url"],
-            auth=RefreshTokenFlow(
-                platform=self.label,
-                setting_prefix=self.key,
-                token_url=self.config["token_url"],
-                client_id=self.config["client_id"],
-                client_secret=self.config["client_secret"],
-                refresh_token=self.config["refresh_token"],
-                client_auth="basic",
-                extra_headers=agent,
-                timeout=options["timeout"],
+            auth=self.refresh_token_flow(
+                self.config["token_url"], client_auth="basic", extra_headers=agent
             ),
             policy=RedditPolicy(),
             headers=agent,
-            **options,
+            **self.client_options(),
         )
 
     def load_account(self, account_id: str) -> Account:
-        try:
-            body = self.client.get(f"ad_accounts/{account_id}")
-        except ApiError as exc:
-            if exc.status in (403, 404):
-                self.unknown_account(account_id, exc.reason)
-            raise
+        body = self.get_account_object(account_id, f"ad_accounts/{account_id}")
         data = body.get("data") or {}
         return Account(
             id=account_id,
@@ -174,11 +157,7 @@ class RedditStream:
 
 class RedditAdAccounts(RedditStream, AccountsStream):
     name = "reddit_ad_accounts"
-    schema = entity_schema(
-        th.Property("currency", th.StringType, description="ISO 4217"),
-        th.Property("time_zone", th.StringType, description="IANA time zone of the reports"),
-        th.Property("type", th.StringType),
-    )
+    schema = account_schema(th.Property("type", th.StringType))
 
 
 class RedditEntityStream(RedditStream, EntityStream):

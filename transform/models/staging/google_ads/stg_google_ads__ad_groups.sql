@@ -1,22 +1,3 @@
 -- One row per Google Ads ad group, as last copied.
-{% set columns = {
-    'id': 'varchar', 'name': 'varchar', 'status': 'varchar', 'account_id': 'varchar',
-    'campaign_id': 'varchar', '_sdc_batched_at': 'timestamp'} %}
-
-with ad_groups as (
-
-    select *
-    from {{ optional_source('google_ads', 'google_ads_ad_groups', columns) }}
-    -- Full copy each run; the target upserts on id, but one that appends keeps every copy.
-    qualify row_number() over (partition by id order by _sdc_batched_at desc nulls last) = 1
-
-)
-
-select
-    cast(id as varchar) as ad_group_id,
-    cast(campaign_id as varchar) as campaign_id,
-    cast(account_id as varchar) as account_id,
-    name as ad_group_name,
-    status,
-    _sdc_batched_at as loaded_at
-from ad_groups
+{{ ads_entity_staging(
+    'google_ads', 'google_ads_ad_groups', 'ad_group', ids=['campaign_id', 'account_id']) }}
