@@ -255,7 +255,10 @@ def _error_message(line: str) -> tuple[bool, str] | None:
     if prefix and source and source.startswith(prefix[1]):
         message = message[prefix.end() :]
     message = re.sub(r"^(?:[\w.]+(?:Error|Exception|Failure)):\s*", "", message)
-    return (source == "meltano", message[:400]) if message else None
+    return (source == "meltano", message) if message else None
+
+
+MAX_ERROR_CHARS = 400  # an error line on the page, not a log dump
 
 
 def secret_values(project: Path) -> set[str]:
@@ -371,7 +374,9 @@ def last_run(project: Path, schedule: str) -> RunSummary | None:
     summary = _last_run(project, schedule)
     if summary is None or summary.error is None:
         return summary
-    return replace(summary, error=redact(summary.error, secret_values(project)))
+    # Blank secrets out before shortening: a cut could otherwise split a secret and keep half.
+    error = redact(summary.error, secret_values(project))
+    return replace(summary, error=error[:MAX_ERROR_CHARS])
 
 
 def _last_run(project: Path, schedule: str) -> RunSummary | None:
@@ -438,5 +443,5 @@ def _payload_error(failed: list[MeltanoRun]) -> str | None:
         error = run.payload.get("error")
         if error:
             found = _error_message(str(error))
-            return found[1] if found else str(error)[:300]
+            return found[1] if found else str(error)
     return None

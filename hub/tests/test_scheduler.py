@@ -368,6 +368,15 @@ def test_errors_read_in_plain_words(project: Path, monkeypatch: pytest.MonkeyPat
     )
     run = last_run(project, "okendo-reviews-daily")
     assert run is not None and run.error == "key *** refused"
+    # Not even half of one that a long line would cut in two: blanked first, shortened after.
+    filler = "x" * 385  # the secret spans characters 390..406 of the line
+    new_log(project, "okendo-reviews-daily", "3" * 32, started + timedelta(hours=2)).write_text(
+        meltano_lines(("info", "tap-okendo", f"tap-okendo: {filler} key s3cr3t-key-value refused"))
+        + f"{END_MARK}1 at 2026-11-22T18:08:00+00:00\n"
+    )
+    run = last_run(project, "okendo-reviews-daily")
+    assert run is not None and run.error == f"{filler} key *** refused"[:400]
+    assert "s3cr3t" not in run.error
 
 
 def test_one_scheduler_per_project(project: Path) -> None:
