@@ -8,7 +8,15 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: bootstrap browser demo test lint bench clean
+.PHONY: bootstrap browser contracts demo test lint bench clean
+
+# Vendors' own machine-readable definitions that are not Python packages, fetched at pinned
+# versions and checked against pinned hashes (the Python ones are test extras in uv.lock).
+# Shopify publishes its Admin API schemas (introspection JSON per version) in @shopify/dev-mcp.
+CONTRACTS := .cache/contracts
+SHOPIFY_DEV_MCP := 1.16.0
+SHOPIFY_DEV_MCP_SHA256 := 4663c79229028e98f825a09d5f04ec6c3736331b740ce50260f9ffac10709474
+SHOPIFY_SCHEMAS := $(CONTRACTS)/shopify-admin-$(SHOPIFY_DEV_MCP)
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -22,7 +30,17 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml taps/*
 	meltano install
 	@touch $@
 
-bootstrap: .meltano/.installed
+$(SHOPIFY_SCHEMAS)/.unpacked:
+	@mkdir -p $(CONTRACTS)/npm $(SHOPIFY_SCHEMAS)
+	cd $(CONTRACTS)/npm && npm pack --silent @shopify/dev-mcp@$(SHOPIFY_DEV_MCP) >/dev/null
+	echo "$(SHOPIFY_DEV_MCP_SHA256)  $(CONTRACTS)/npm/shopify-dev-mcp-$(SHOPIFY_DEV_MCP).tgz" | sha256sum --check --quiet
+	tar -xzf $(CONTRACTS)/npm/shopify-dev-mcp-$(SHOPIFY_DEV_MCP).tgz -C $(SHOPIFY_SCHEMAS) \
+		--strip-components=3 --wildcards 'package/dist/data/admin_*.json.gz'
+	@touch $@
+
+contracts: $(SHOPIFY_SCHEMAS)/.unpacked
+
+bootstrap: .meltano/.installed contracts
 	@mkdir -p output
 
 # The Hub's browser tests drive Debian's Chromium through Playwright (which may not download
