@@ -4,7 +4,7 @@ says what each sandbox serves."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sandbox.ads.core import AdsSandbox, Gate, Platform, create_app
@@ -32,6 +32,7 @@ FAULT_DEFAULTS: dict[str, Any] = {
     "job_polls": 2,
     "fail_jobs": 0,
     "gaql_page_size": 10_000,
+    "cut_downloads": 0,  # the first N report file downloads break off halfway
 }
 OAUTH_PLATFORMS = {"google_ads", "pinterest", "reddit"}
 
@@ -42,6 +43,7 @@ def build(
     seed: int = 1,
     scale: float = 1.0,
     today: date | None = None,
+    now: datetime | None = None,
     **faults: Any,
 ) -> Platform:
     """A platform's sandbox (data, gate, tokens, jobs) wrapped in its wire shapes."""
@@ -55,7 +57,7 @@ def build(
     ttl = knobs["token_ttl"]
     if ttl is None and key in OAUTH_PLATFORMS:
         ttl = 3600.0
-    for name in ("job_polls", "fail_jobs", "throttle_every"):
+    for name in ("job_polls", "fail_jobs", "throttle_every", "cut_downloads"):
         if knobs[name] < 0:
             raise ValueError(f"{name} must not be negative")
     if knobs["max_job_days"] is not None and knobs["max_job_days"] < 1:
@@ -63,13 +65,14 @@ def build(
     if knobs["gaql_page_size"] < 1:
         raise ValueError("gaql_page_size must be at least 1")
     sandbox = AdsSandbox(
-        data=AdsData(key, seed=seed, scale=scale, today=today),
+        data=AdsData(key, seed=seed, scale=scale, today=today, now=now),
         gate=Gate(knobs["rate_limit"], knobs["throttle_every"], knobs["error_rate"], seed),
         token_ttl=ttl,
         job_polls=knobs["job_polls"],
         fail_jobs=knobs["fail_jobs"],
         max_job_days=knobs["max_job_days"],
         gaql_page_size=knobs["gaql_page_size"],
+        cut_downloads=knobs["cut_downloads"],
     )
     return PLATFORM_CLASSES[key](sandbox)
 

@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
             type=int,
             metavar="D",
             help="an async job/report over D days fails as too large (Meta Job Failed, "
-            "TikTok 40067, Pinterest FAILED)",
+            "TikTok 40002, Pinterest FAILED)",
         )
         faults.add_argument(
             "--job-polls",
@@ -93,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
             default=FAULT_DEFAULTS["gaql_page_size"],
             metavar="N",
             help="Google Ads rows per search page (default 10000, as Google)",
+        )
+        faults.add_argument(
+            "--cut-downloads",
+            type=int,
+            default=0,
+            metavar="N",
+            help="the first N report file downloads (Pinterest) break off halfway",
         )
     return parser
 
@@ -119,6 +126,7 @@ def main(argv: list[str]) -> int:
             job_polls=args.job_polls,
             fail_jobs=args.fail_jobs,
             gaql_page_size=args.gaql_page_size,
+            cut_downloads=args.cut_downloads,
         )
     except ValueError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)

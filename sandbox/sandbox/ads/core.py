@@ -287,6 +287,7 @@ class AdsSandbox:
     fail_jobs: int = 0
     max_job_days: int | None = None
     gaql_page_size: int = 10_000  # Google Ads' fixed page size (smaller to exercise paging)
+    cut_downloads: int = 0  # the first N report file downloads break off halfway
     stats: Stats = field(default_factory=Stats)
 
     def __post_init__(self) -> None:

@@ -7,8 +7,14 @@ wire shape (Meta's "12.34", micros elsewhere) and every total is exact. Google A
 fractional conversions (data-driven attribution), so conversions are Decimals with two
 places there and whole numbers elsewhere.
 
-Dates are in each account's time zone. "today" is the `today` argument for every account,
-or, without it, the current date in each account's own zone (fixed when the store is built).
+Dates are in each account's time zone (Pinterest: UTC, its report days). "today" is the
+`today` argument for every account, or, without it, the date of `now` (default: the current
+time) in each account's own zone, fixed when the store is built: accounts east and west of
+UTC can be on different days.
+
+Boundaries: the first ad of every account delivers on every day of the history, so every day
+a reader may bookmark on or cut a report window at (today, the lookback's first day, any
+window edge) has rows on both of its sides.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ ACCOUNT_ZONES = {
     "meta": [("USD", "America/New_York"), ("GBP", "Europe/London")],
     "google_ads": [("USD", "America/New_York"), ("JPY", "Asia/Tokyo")],
     "tiktok": [("USD", "America/New_York"), ("EUR", "Europe/Berlin")],
-    "pinterest": [("USD", "America/New_York"), ("GBP", "Europe/London")],
+    # Pinterest ad accounts have no time zone in its API; report dates are UTC days.
+    "pinterest": [("USD", "UTC"), ("GBP", "UTC")],
     "reddit": [("USD", "America/New_York"), ("AUD", "Australia/Sydney")],
 }
 CAMPAIGNS_PER_ACCOUNT = 5
@@ -106,6 +113,7 @@ class Ad:
     video_duration_millis: int
     first_day: date  # first day the ad can deliver
     last_day: date | None  # None: still running
+    always_on: bool = False  # delivers every day (rows on both sides of every boundary)
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,7 @@ class AdsData:
     seed: int = 1
     scale: float = 1.0
     today: date | None = None
+    now: datetime | None = None  # the instant each account's today is taken at
     accounts: list[Account] = field(init=False)
     campaigns: list[Campaign] = field(init=False)
     ad_groups: list[AdGroup] = field(init=False)
@@ -188,7 +197,7 @@ class AdsData:
         rng = random.Random(f"ads:{self.platform}:{self.seed}")
         new_account, new_node = _ids(self.platform, rng)
         self.accounts, self.campaigns, self.ad_groups, self.ads = [], [], [], []
-        now = datetime.now(UTC)
+        now = self.now or datetime.now(UTC)
         n_campaigns = max(1, round(CAMPAIGNS_PER_ACCOUNT * self.scale))
         for a, (currency, zone) in enumerate(ACCOUNT_ZONES[self.platform]):
             today = self.today or now.astimezone(ZoneInfo(zone)).date()
@@ -245,6 +254,9 @@ class AdsData:
                     stop = None
                     if not group.active or rng.random() < 0.3:
                         stop = min(account.today, start + timedelta(days=rng.randint(5, 90)))
+                    always_on = c == g == i == 0  # the same draws, so the other ads stay
+                    if always_on:
+                        start, stop = account.first_day, None
                     product = rng.choice(_PRODUCTS)
                     video = channel == "VIDEO"
                     self.ads.append(
@@ -272,6 +284,7 @@ class AdsData:
                             else 0,
                             first_day=start,
                             last_day=stop,
+                            always_on=always_on,
                         )
                     )
 
@@ -300,7 +313,7 @@ class AdsData:
     ) -> Row | None:
         # About 6% of active days deliver nothing: the platforms return no row for them,
         # and they are where a revision's late rows appear.
-        if rng.random() < 0.06 and not late:
+        if rng.random() < 0.06 and not late and not ad.always_on:
             return None
         impressions = max(1, int(reach * rng.uniform(0.3, 1.4)))
         clicks = int(impressions * rng.uniform(0.004, 0.03))

@@ -1,10 +1,12 @@
-"""Google Ads API v21 over REST, as ../../shared/vendors/ads.md describes it.
+"""Google Ads API v26 over REST (google-ads 34.0.0 ships the protos of v23..v26; the
+sandbox tests check every field the sandbox serves against them).
 
   POST /token                                        OAuth2 refresh_token grant (form body)
-  GET  /v21/customers:listAccessibleCustomers        {"resourceNames": [...]}
-  POST /v21/customers/{id}/googleAds:search          GAQL; pages of `gaql_page_size` (10,000)
+  GET  /v26/customers:listAccessibleCustomers        {"resourceNames": [...]}
+  POST /v26/customers/{id}/googleAds:search          GAQL; pages of `gaql_page_size` (10,000)
                                                      rows with `nextPageToken`
-  POST /v21/customers/{id}/googleAds:searchStream    GAQL; a JSON array of result batches
+  POST /v26/customers/{id}/googleAds:searchStream    GAQL; a JSON array of result batches
+  *    /v19../v22/...                                sunset: 400 requestError UNSUPPORTED_VERSION
 
 Calls need `Authorization: Bearer T` (from /token), `developer-token`, and may name a
 manager in `login-customer-id`. GAQL: the sandbox parses SELECT fields, FROM one of
@@ -43,7 +45,8 @@ from sandbox.ads.core import (
 )
 from sandbox.ads.data import Account, Ad, AdGroup, Campaign, Row, micros
 
-VERSION = "v21"
+VERSION = "v26"
+SUNSET = ("v19", "v20", "v21", "v22")  # sunset before today (Google's sunset announcements)
 # Public sandbox credentials (shaped like Google's).
 CLIENT_ID = "123456789012-sandbox.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-sandbox-google-ads-secret"
@@ -113,7 +116,11 @@ FIELDS: dict[str, tuple[Callable[[Context], Any], str]] = {
     "campaign.name": (lambda c: c.campaign.name, "plain"),
     "campaign.status": (lambda c: _status(c.campaign.active), "plain"),
     "campaign.advertising_channel_type": (lambda c: c.campaign.channel, "plain"),
-    "campaign.start_date": (lambda c: c.campaign.created.date().isoformat(), "plain"),
+    # v23 replaced campaign.start_date with start_date_time ("yyyy-MM-dd HH:mm:ss").
+    "campaign.start_date_time": (
+        lambda c: c.campaign.created.strftime("%Y-%m-%d %H:%M:%S"),
+        "plain",
+    ),
     "ad_group.id": (lambda c: c.ad_group.id, "int64"),
     "ad_group.name": (lambda c: c.ad_group.name, "plain"),
     "ad_group.status": (lambda c: _status(c.ad_group.active), "plain"),
@@ -372,16 +379,18 @@ class GoogleAds(Platform):
         token = request.headers.get("developer-token")
         if token == DEVELOPER_TOKEN:
             return None
+        # RequestError.DEVELOPER_TOKEN_PARAMETER_MISSING or
+        # AuthenticationError.DEVELOPER_TOKEN_INVALID (the v23..v26 error enums)
         code = "DEVELOPER_TOKEN_PARAMETER_MISSING" if not token else "DEVELOPER_TOKEN_INVALID"
         return self.failure(
-            401 if not token else 403,
-            "UNAUTHENTICATED" if not token else "PERMISSION_DENIED",
-            "The caller does not have permission",
+            400 if not token else 401,
+            "INVALID_ARGUMENT" if not token else "UNAUTHENTICATED",
+            "Request contains an invalid argument."
+            if not token
+            else "The caller does not have permission",
             [
                 {
-                    "errorCode": {
-                        "authenticationError" if not token else "authorizationError": code
-                    },
+                    "errorCode": {"requestError" if not token else "authenticationError": code},
                     "message": "The developer token is missing."
                     if not token
                     else "The developer token is not valid.",
@@ -433,6 +442,15 @@ class GoogleAds(Platform):
         )
 
     # -- routes -----------------------------------------------------------------------
+    async def sunset(self, request: Request) -> Response:
+        version = request.path_params["version"]
+        if version not in SUNSET:
+            return Response("Not Found", 404, media_type="text/html")
+        return self.invalid(
+            {"requestError": "UNSUPPORTED_VERSION"},
+            f"Version {version} is deprecated. Requests to this version will be blocked.",
+        )
+
     def routes(self) -> list[BaseRoute]:
         customers = f"{self.prefix}/customers"
         return [
@@ -455,6 +473,7 @@ class GoogleAds(Platform):
                 ["POST"],
                 "/customers/{id}/googleAds:searchStream",
             ),
+            self.counted("/{version}/{rest:path}", self.sunset, ["GET", "POST"], "/{version}"),
         ]
 
     async def token(self, request: Request) -> Response:

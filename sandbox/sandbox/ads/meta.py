@@ -1,12 +1,12 @@
-"""Meta Marketing API (Graph API v23.0), as ../../shared/vendors/ads.md describes it.
+"""Meta Marketing API (Graph API v26.0), as ../../shared/vendors/ads.md describes it.
 
-  GET  /v23.0/act_{id}?fields=                 the ad account (currency, timezone_name, ...)
-  GET  /v23.0/act_{id}/campaigns|adsets|ads|adcreatives?fields=&limit=&after=
+  GET  /v26.0/act_{id}?fields=                 the ad account (currency, timezone_name, ...)
+  GET  /v26.0/act_{id}/campaigns|adsets|ads|adcreatives?fields=&limit=&after=
                                                cursor paging: paging.cursors.after, paging.next
-  POST /v23.0/act_{id}/insights                async insights job (level=ad, time_increment=1,
+  POST /v26.0/act_{id}/insights                async insights job (level=ad, time_increment=1,
                                                time_range JSON, fields) -> {"report_run_id"}
-  GET  /v23.0/{report_run_id}                  async_status, async_percent_completion
-  GET  /v23.0/{report_run_id}/insights         the job's rows, cursor paged
+  GET  /v26.0/{report_run_id}                  async_status, async_percent_completion
+  GET  /v26.0/{report_run_id}/insights         the job's rows, cursor paged
 
 Auth: `Authorization: Bearer T` or `access_token=T` (query or form). The token is long-lived
 (no token endpoint); `token_ttl`, when set, makes it expire that many seconds after start.
@@ -43,7 +43,10 @@ from sandbox.ads.core import (
 )
 from sandbox.ads.data import Ad, AdGroup, Campaign, Row, dec_text, money
 
-VERSION = "v23.0"
+VERSION = "v26.0"  # facebook-business 26.0.3's FacebookAdsApi.API_VERSION
+# Versions past their end (developers.facebook.com/docs/graph-api/changelog/versions):
+# Meta answers them with error 2635.
+DEPRECATED_VERSIONS = {f"v{n}.0" for n in range(2, 21)}
 ACCESS_TOKEN = "EAAsandboxMetaLongLivedToken0123456789abcdefABCDEF"  # public sandbox constant
 PURCHASE = "offsite_conversion.fb_pixel_purchase"
 DEFAULT_LIMIT = 25
@@ -94,6 +97,19 @@ ACCOUNT_FIELDS = {
     "id", "account_id", "name", "currency", "timezone_name", "timezone_offset_hours_utc",
     "account_status", "amount_spent", "business_name", "created_time",
 }  # fmt: skip
+# AdsInsights.Level and .ActionAttributionWindows / .ActionReportTime of facebook-business
+# 26.0.3 (the sandbox tests hold these to the SDK): other values are refused as Graph does.
+LEVELS = ("account", "ad", "adset", "campaign")
+ATTRIBUTION_WINDOWS = {
+    "1d_click", "1d_ev", "1d_sequenced", "1d_view", "28d_click", "28d_sequenced", "28d_view",
+    "28d_view_all_conversions", "28d_view_first_conversion", "7d_click", "7d_sequenced",
+    "7d_view", "7d_view_all_conversions", "7d_view_first_conversion", "custom", "dda",
+    "default", "incrementality", "incrementality_all_conversions",
+    "incrementality_first_conversion", "skan_click", "skan_click_second_postback",
+    "skan_click_third_postback", "skan_view", "skan_view_second_postback",
+    "skan_view_third_postback",
+}  # fmt: skip
+REPORT_TIMES = ("conversion", "impression", "lifetime", "mixed")
 NODE_TYPES = {
     "campaigns": "Campaign",
     "adsets": "AdSet",
@@ -214,6 +230,12 @@ class Meta(Platform):
         ]
 
     async def unknown_version(self, request: Request) -> Response:
+        if request.path_params["version"] in DEPRECATED_VERSIONS:
+            return self.error(
+                "(#2635) You are calling a deprecated version of the Ads API. Please update "
+                f"to the latest version: {VERSION}.",
+                2635,
+            )
         return self.error(
             f"Unknown path components: /{request.path_params['version']} (the sandbox serves "
             f"{VERSION})",
@@ -475,6 +497,22 @@ class Meta(Platform):
     def create_job(self, request: Request, node: str, params: dict[str, str]) -> Response:
         account = self._account(node)
         bad = self.error  # shorthand
+        for name, allowed in (("level", LEVELS), ("action_report_time", REPORT_TIMES)):
+            if name in params and params[name] not in allowed:
+                raise ApiError(
+                    bad(f"(#100) {name} must be one of the following values: "
+                        f"{', '.join(allowed)}", 100)
+                )  # fmt: skip
+        try:
+            windows = json.loads(params.get("action_attribution_windows") or "[]")
+        except ValueError:
+            windows = [params["action_attribution_windows"]]
+        for i, window in enumerate(windows if isinstance(windows, list) else [windows]):
+            if window not in ATTRIBUTION_WINDOWS:
+                raise ApiError(
+                    bad(f"(#100) action_attribution_windows[{i}] must be one of the following "
+                        f"values: {', '.join(sorted(ATTRIBUTION_WINDOWS))}", 100)
+                )  # fmt: skip
         if params.get("level", "ad") != "ad":
             raise ApiError(bad("(#100) The sandbox models level=ad only", 100))
         if str(params.get("time_increment", "1")) != "1":

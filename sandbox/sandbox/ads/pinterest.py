@@ -1,15 +1,20 @@
-"""Pinterest API v5 (ads), as ../../shared/vendors/ads.md describes it.
+"""Pinterest API v5 (ads), from Pinterest's OpenAPI description (the models of
+Pinterest-Generated-Client 0.1.10; the sandbox tests check these tables against them).
 
   POST /v5/oauth/token                         refresh_token grant, HTTP Basic client:secret
   GET  /v5/ad_accounts                         bookmark paging: {"items": [...], "bookmark"}
-  GET  /v5/ad_accounts/{id}                    the ad account (currency, time_zone)
+  GET  /v5/ad_accounts/{id}                    the ad account: id, name, owner, country,
+                                               currency, permissions, created/updated_time
+                                               (no time zone: report dates are UTC days)
   GET  /v5/ad_accounts/{id}/campaigns|ad_groups|ads?page_size=&bookmark=   page_size <= 250
   POST /v5/ad_accounts/{id}/reports            async report -> {"token", "report_status"}
   GET  /v5/ad_accounts/{id}/reports?token=     IN_PROGRESS / FINISHED (+ url, size) / FAILED
   GET  /_files/pinterest/reports/{name}.json   the report file (a pre-signed URL: no auth)
 
 Report request (JSON body): start_date, end_date (<= 90 days per report, none older than
-914 days), granularity DAY, level AD, columns, report_format JSON. The file is a JSON
+914 days), granularity DAY, level PIN_PROMOTION (the ad level; any other
+MetricsReportingLevel is valid but not served, anything else is refused), columns,
+report_format JSON. Dates are UTC. The file is a JSON
 object keyed by ad id, each a list of daily rows {"DATE", "AD_ID", <columns>...}; money
 columns in micro-currency of the account (`*_IN_MICRO_DOLLAR`, despite the name).
 Errors are {"code": N, "message": "..."}; 429 carries X-RateLimit-Reset (seconds).
@@ -19,12 +24,12 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute
 
 from sandbox.ads.core import (
@@ -55,6 +60,12 @@ COLUMNS = {
     "TOTAL_CLICKTHROUGH", "CLICKTHROUGH_1", "TOTAL_CONVERSIONS", "TOTAL_CHECKOUT",
     "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR", "CTR", "CPC_IN_MICRO_DOLLAR",
 }  # fmt: skip
+LEVELS = {
+    "ADVERTISER", "ADVERTISER_TARGETING", "CAMPAIGN", "CAMPAIGN_TARGETING", "AD_GROUP",
+    "AD_GROUP_TARGETING", "PIN_PROMOTION", "PIN_PROMOTION_TARGETING", "KEYWORD", "PRODUCT_GROUP",
+    "PRODUCT_GROUP_TARGETING", "PRODUCT_ITEM", "PRODUCT_ITEM_TARGETING",
+}  # fmt: skip
+SERVED_LEVEL = "PIN_PROMOTION"
 STATUSES = {"pending": "IN_PROGRESS", "running": "IN_PROGRESS", "completed": "FINISHED"} | {
     "failed": "FAILED"
 }
@@ -217,8 +228,11 @@ class Pinterest(Platform):
             raise self.fail("start_date and end_date are required (YYYY-MM-DD).") from None
         if body.get("granularity") != "DAY":
             raise self.fail("granularity: the sandbox serves DAY only.")
-        if body.get("level") != "AD":
-            raise self.fail("level: the sandbox serves AD only.")
+        level = body.get("level")
+        if level not in LEVELS:
+            raise self.fail(f"Invalid parameters: level: {level!r} is not one of {sorted(LEVELS)}.")
+        if level != SERVED_LEVEL:
+            raise self.fail(f"level: the sandbox serves {SERVED_LEVEL} only.")
         if body.get("report_format", "JSON") != "JSON":
             raise self.fail("report_format: the sandbox serves JSON only.")
         columns = body.get("columns")
@@ -263,7 +277,10 @@ class Pinterest(Platform):
                 "<Error><Code>NoSuchKey</Code></Error>", 404, media_type="application/xml"
             )
         self.sandbox.stats.downloads += 1
-        return Response(self._file(job), media_type="application/json")
+        body = self._file(job)
+        if self.sandbox.stats.downloads <= self.sandbox.cut_downloads:
+            return StreamingResponse(_cut(body), media_type="application/json")
+        return Response(body, media_type="application/json")
 
     def _row(self, row: Row, columns: list[str], account: Account) -> dict[str, Any]:
         names = self.sandbox.data.names
@@ -300,6 +317,12 @@ class Pinterest(Platform):
         }
 
 
+async def _cut(body: bytes) -> AsyncIterator[bytes]:
+    """Half of the file, then the connection drops (a cut chunked transfer)."""
+    yield body[: len(body) // 2]
+    raise ConnectionResetError("download cut (sandbox fault)")
+
+
 def _account(a: Account) -> dict[str, Any]:
     return {
         "id": a.id,
@@ -307,7 +330,6 @@ def _account(a: Account) -> dict[str, Any]:
         "owner": {"username": "acme_commerce", "id": "1045904510230"},
         "country": "US" if a.currency == "USD" else "GB",
         "currency": a.currency,
-        "time_zone": a.time_zone,
         "permissions": ["OWNER"],
         "created_time": _ts(a.created),
         "updated_time": _ts(a.created + timedelta(days=10)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -69,7 +69,8 @@ class RunningAds:
 
 @pytest.fixture
 def ads_sandbox() -> Iterator[Callable[..., RunningAds]]:
-    """Factory: `ads_sandbox("meta", seed=1, scale=1.0, today=date(...), job_polls=2, ...)`.
+    """Factory: `ads_sandbox("meta", seed=1, scale=1.0, today=date(...), job_polls=2, ...)`;
+    `now=datetime(...)` instead of `today` sets each account's today from that instant.
 
     Fault keywords: rate_limit, throttle_every, error_rate, token_ttl, max_job_days,
     job_polls, fail_jobs, gaql_page_size (sandbox.ads.FAULT_DEFAULTS). Every server stops
@@ -83,10 +84,11 @@ def ads_sandbox() -> Iterator[Callable[..., RunningAds]]:
             seed: int = 1,
             scale: float = 1.0,
             today: date | str | None = None,
+            now: datetime | None = None,
             **faults: Any,
         ) -> RunningAds:
             day = date.fromisoformat(today) if isinstance(today, str) else today
-            built = build(platform, seed=seed, scale=scale, today=day, **faults)
+            built = build(platform, seed=seed, scale=scale, today=day, now=now, **faults)
             url = stack.enter_context(serve_in_thread(create_app(built)))
             return RunningAds(url=url, platform=built)
 

@@ -1,4 +1,8 @@
-"""Reddit Ads API v3, as ../../shared/vendors/ads.md describes it.
+"""Reddit Ads API v3. Reddit publishes no machine-readable definition of it (no SDK or
+OpenAPI description on a registry): this follows the Reddit Ads API v3 documentation,
+https://ads-api.reddit.com/docs/v3/ ("Get a Report": at most three breakdowns; SPEND and the
+other cost fields in microcurrency, CONVERSION_*_TOTAL_VALUE in cents), transcribed in
+sandbox.ads.contracts.REDDIT, which the sandbox tests hold these tables to.
 
   POST /api/v1/access_token                    refresh_token grant, HTTP Basic client:secret,
                                                User-Agent required (429 without one)
@@ -23,8 +27,9 @@ in `time_zone_id` (which must be the account's zone or left out); both must fall
 midnight, ends_at exclusive: one day is starts_at=2026-11-01T00:00:00Z,
 ends_at=2026-11-02T00:00:00Z. Fields served: IMPRESSIONS, CLICKS, SPEND (micros), CPC, CTR,
 ECPM, CONVERSION_PURCHASE_CLICKS, CONVERSION_PURCHASE_VIEWS (post-click and post-view
-purchases: conversions are their sum), CONVERSION_PURCHASE_TOTAL_VALUE (micros).
-Breakdowns: AD_ID and DATE, optionally with CAMPAIGN_ID and AD_GROUP_ID.
+purchases: conversions are their sum), CONVERSION_PURCHASE_TOTAL_VALUE (cents).
+Breakdowns: at most three; the sandbox serves AD_ID and DATE with one of CAMPAIGN_ID or
+AD_GROUP_ID; more than three is refused as Reddit refuses it.
 """
 
 from __future__ import annotations
@@ -64,6 +69,7 @@ FIELDS = {
     "CONVERSION_PURCHASE_VIEWS", "CONVERSION_PURCHASE_TOTAL_VALUE",
 }  # fmt: skip
 BREAKDOWNS = {"AD_ID", "DATE", "CAMPAIGN_ID", "AD_GROUP_ID"}
+MAX_BREAKDOWNS = 3
 GENERIC_AGENTS = ("python-requests/",)
 
 
@@ -253,6 +259,11 @@ class Reddit(Platform):
                 'body: expected {"data": {"breakdowns", "fields", "starts_at", "ends_at", '
                 '"time_zone_id"}} with ISO 8601 timestamps'
             ) from None
+        if not isinstance(breakdowns, list) or len(breakdowns) > MAX_BREAKDOWNS:
+            raise self.fail(
+                f"breakdowns: at most {MAX_BREAKDOWNS} breakdowns are allowed "
+                f"(got {len(breakdowns) if isinstance(breakdowns, list) else breakdowns!r})."
+            )
         if not {"AD_ID", "DATE"} <= set(breakdowns) or not set(breakdowns) <= BREAKDOWNS:
             raise self.fail(
                 "breakdowns: the sandbox serves AD_ID and DATE (optionally CAMPAIGN_ID, "
@@ -307,7 +318,7 @@ class Reddit(Platform):
             "ecpm": round(spend * 1000 / row.impressions),
             "conversion_purchase_clicks": int(row.conversions) - views,
             "conversion_purchase_views": views,
-            "conversion_purchase_total_value": micros(row.conversion_value, account.digits),
+            "conversion_purchase_total_value": row.conversion_value * 10 ** (2 - account.digits),
         }
         keys = [b.lower() for b in breakdowns] + [f.lower() for f in fields]
         return {k: values[k] for k in keys}

@@ -9,9 +9,12 @@
       &start_date=&end_date=&page=&page_size=   (<= 30 days per call with a daily dimension)
 
 Header `Access-Token: T` (long-lived; no token endpoint). Every answer is HTTP 200 with
-{"code", "message", "request_id", "data"}: code 0 is success; 40001 no permission for the
-advertiser, 40002 bad parameter, 40067 date range too large, 40100 throttled, 40105 bad or
-expired token, 51000 server error (with `error_rate`, a third of the 5xx faults are instead
+{"code", "message", "request_id", "data"}: code 0 is success. Codes are TikTok's code table
+(tiktok-business-api-sdk's NumericErrorCodes; the sandbox tests check them against it):
+40001 PERMISSION_ERROR for an advertiser not granted, 40002 PARAM_ERROR for a bad parameter
+(also a date range over the limit: the table has no "too large" code), 40100
+REQUEST_TOO_FREQUENT throttled, 40102 ACCESS_TOKEN_EXPIRE, 40105 INVALID_ACCESS_TOKEN,
+51000 RPC_ERROR server error (with `error_rate`, a third of the 5xx faults are instead
 an HTTP 502 HTML page from the gateway). JSON-array parameters are JSON-encoded strings, as the
 real API takes them in a query string. Metric values are strings.
 
@@ -41,6 +44,17 @@ PREFIX = "/open_api/v1.3"
 ACCESS_TOKEN = "sandbox0tiktok0access0token0123456789abcdef"  # public sandbox constant
 MAX_PAGE_SIZE = 1000
 MAX_REPORT_DAYS = 30
+# The codes the sandbox answers, by their names in TikTok's code table (NumericErrorCodes).
+CODES = {
+    "OK": 0,
+    "PERMISSION_ERROR": 40001,
+    "PARAM_ERROR": 40002,
+    "REQUEST_TOO_FREQUENT": 40100,
+    "ACCESS_TOKEN_EXPIRE": 40102,
+    "EMPTY_ACCESS_TOKEN": 40104,
+    "INVALID_ACCESS_TOKEN": 40105,
+    "RPC_ERROR": 51000,
+}
 METRICS = {
     "spend", "impressions", "clicks", "conversion", "complete_payment",
     "total_complete_payment_rate", "cpc", "cpm", "ctr", "conversion_rate",
@@ -83,8 +97,14 @@ class TikTok(Platform):
 
     def auth_error(self, state: str, request: Request) -> Response:
         if state == "expired":
-            return self.answer(40105, "The access token has expired. Please re-authorize.")
-        return self.answer(40105, "Access token is incorrect or has been revoked.")
+            return self.answer(
+                CODES["ACCESS_TOKEN_EXPIRE"], "The access token has expired. Please re-authorize."
+            )
+        if state == "missing":
+            return self.answer(CODES["EMPTY_ACCESS_TOKEN"], "Access token is null.")
+        return self.answer(
+            CODES["INVALID_ACCESS_TOKEN"], "Access token is incorrect or has been revoked."
+        )
 
     def throttled(self, wait: float, request: Request) -> Response:
         return self.answer(
@@ -242,7 +262,7 @@ class TikTok(Platform):
         if days > limit:
             self.sandbox.jobs.failed += 1  # counted with the async platforms' too-large jobs
             raise self.fail(
-                40067,
+                CODES["PARAM_ERROR"],
                 f"The time range of a report with a daily dimension cannot exceed {limit} "
                 f"days (got {days}); split it into smaller ranges.",
             )

@@ -4,17 +4,21 @@ window, flattening, and reading the platforms' throttle answers."""
 from __future__ import annotations
 
 import json
-from datetime import date
+import logging
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 import requests
 from tap_ads.core.dates import DateRange, read_range
+from tap_ads.core.jsonstream import CutJSON, keyed_arrays
 from tap_ads.core.numbers import from_micros
 from tap_ads.core.streams import flatten
+from tap_ads.core.versions import GOOGLE_ADS, META, WARN_DAYS
 from tap_ads.platforms.google_ads import GoogleAdsPolicy, find_retry_delay
 from tap_ads.platforms.meta import MetaPolicy
 from tap_ads.platforms.tiktok import TikTokPolicy
+from tap_ads.tap import PLATFORMS
 
 
 @pytest.mark.parametrize(
@@ -73,6 +77,64 @@ def test_each_platform_policy_reads_its_own_throttle_and_token_answers():
     assert (verdict.kind, verdict.wait) == ("throttled", 120.0)
     expired = {"error": {"code": 190, "error_subcode": 463, "message": "Session has expired"}}
     assert MetaPolicy().classify(answer(400, ""), expired).kind == "renew"
-    for code, kind in ((40100, "throttled"), (40067, "too_large"), (51000, "retry"),
-                       (60001, "retry"), (40105, "renew"), (40002, "fail"), (0, "ok")):  # fmt: skip
+    # TikTok's code table (test_contracts checks every code by name against the SDK's).
+    for code, kind in ((40100, "throttled"), (40132, "throttled"), (51000, "retry"),
+                       (60001, "retry"), (40102, "renew"), (40105, "renew"), (40002, "fail"),
+                       (40101, "fail"), (40700, "fail"), (0, "ok")):  # fmt: skip
         assert TikTokPolicy().classify(answer(200, "{}"), {"code": code}).kind == kind, code
+
+
+def test_a_report_file_is_parsed_as_it_arrives():
+    doc = json.dumps({"1": [{"a": 1.5, "b": "é"}, {"a": 2}], "2": [], "3": [{"c": [1]}]})
+    raw = doc.encode()
+    expected = [("1", {"a": Decimal("1.5"), "b": "é"}), ("1", {"a": 2}), ("3", {"c": [1]})]
+    for size in (1, 2, 5, len(raw)):  # any chunking, even inside a UTF-8 character
+        assert list(keyed_arrays(raw[i : i + size] for i in range(0, len(raw), size))) == expected
+    pulled = []
+
+    def chunks():
+        for i in range(0, len(raw), 4):
+            pulled.append(i)
+            yield raw[i : i + 4]
+
+    first = next(keyed_arrays(chunks()))
+    assert first == expected[0] and len(pulled) < len(raw) // 4  # not the whole file first
+    assert list(keyed_arrays([b"{}"])) == []
+    with pytest.raises(CutJSON):
+        list(keyed_arrays([raw[: len(raw) // 2]]))
+
+
+def test_api_versions_warn_before_their_end_and_fail_after_it(caplog):
+    logger = logging.getLogger("tap-ads-versions")
+    day = date(2026, 12, 15)
+    with caplog.at_level(logging.WARNING, logger.name):
+        GOOGLE_ADS.check("https://googleads.googleapis.com/v26", logger, today=day)
+        assert caplog.messages == []
+        GOOGLE_ADS.check("https://googleads.googleapis.com/v23", logger, today=day)
+        META.check("https://graph.facebook.com/v21.0", logger, today=date(2026, 12, 2))
+    assert caplog.messages == [
+        "Google Ads API v23 reaches its end of support on 2027-02-01 (in 48 days): set "
+        "`google_ads.api_url` to the v26 API (…/v26).",
+        "Meta Graph API v21.0 reaches its end of support on 2027-01-21 (in 50 days): set "
+        "`meta.api_url` to the v26.0 API (…/v26.0).",
+    ]
+    with pytest.raises(SystemExit) as ended:
+        GOOGLE_ADS.check("https://googleads.googleapis.com/v22", logger, today=day)
+    assert str(ended.value) == (
+        "tap-ads: Google Ads API v22 reached its end of support on 2026-10-07: set "
+        "`google_ads.api_url` to the v26 API (…/v26)."
+    )
+    with pytest.raises(SystemExit, match="Google Ads API v19 is no longer supported"):
+        GOOGLE_ADS.check("https://googleads.googleapis.com/v19", logger, today=day)
+    with pytest.raises(SystemExit, match="names no Meta Graph API version"):
+        META.check("https://graph.facebook.com", logger, today=day)
+
+
+def test_every_platform_defaults_to_its_current_version():
+    today = datetime.now(UTC).date()
+    for platform in PLATFORMS:
+        url = platform.with_defaults({})["api_url"]
+        versions = platform.versions
+        assert versions.version_of(url) == versions.current, platform.label
+        end = versions.ends[versions.current]
+        assert end is None or (end - today).days > WARN_DAYS, platform.label

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+from tap_ads.core import versions
+
 REPORTS = {
     "meta": "meta_ad_insights_daily",
     "google_ads": "google_ads_ad_performance_daily",
@@ -39,13 +41,34 @@ def test_meta_throttles_5xx_too_large_and_failed_jobs(ads_case, sync_tap):
     assert "failed (attempt 1 of 3)" in run.stderr
 
 
-def test_tiktok_throttle_codes_and_too_large_ranges(ads_case, sync_tap):
-    case = ads_case("tiktok", throttle_every=5, error_rate=0.05, max_job_days=4)
+def test_tiktok_throttle_codes_too_large_ranges_and_an_expired_token(ads_case, sync_tap):
+    # Throttling (40100) and server errors (51000) are waited out: the copy is exact.
+    case = ads_case("tiktok", throttle_every=5, error_rate=0.05)
     run = sync_tap(case.config)
     assert_exact(case, run, "tiktok")
-    stats = case.ads.stats()
-    assert stats["throttled"] >= 2 and stats["jobs"]["failed"] >= 2  # 40067 answers
-    assert "code 40100" in run.stderr and "code 40067" in run.stderr
+    assert case.ads.stats()["throttled"] >= 2 and "code 40100" in run.stderr
+    # TikTok's code table has no "too large" code: a range it refuses (40002 PARAM_ERROR,
+    # here over a 4-day limit) ends the run in one line with TikTok's message, no rows lost
+    # silently and no bookmark past them.
+    small = ads_case("tiktok", max_job_days=4)
+    refused = sync_tap(small.config)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.last_line.startswith(
+        "tap-ads: TikTok answered /report/integrated/get/ with code 40002: The time range of "
+        "a report with a daily dimension cannot exceed 4 days (got 10)"
+    )
+    assert not any(
+        "replication_key_value" in p
+        for m in refused.messages
+        if m["type"] == "STATE"
+        for p in m["value"]["bookmarks"].get(REPORTS["tiktok"], {}).get("partitions", [])
+    )
+    # An expired long-term token (40102 ACCESS_TOKEN_EXPIRE) cannot be renewed: one line.
+    case.ads.expire_tokens()
+    expired = sync_tap(case.config, state=run.state)
+    assert expired.returncode == 1
+    assert expired.last_line.startswith("tap-ads: TikTok rejected the credentials on ")
+    assert "code 40102" in expired.last_line and "set `tiktok.access_token`" in expired.last_line
 
 
 def test_google_quota_errors_paging_and_a_short_lived_token(ads_case, sync_tap):
@@ -111,3 +134,40 @@ def test_jobs_that_keep_failing_stop_the_run_loudly(ads_case, sync_tap):
         for m in bookmarks
         for p in m["value"]["bookmarks"].get(REPORTS["meta"], {}).get("partitions", [])
     )
+
+
+def test_pinterest_report_files_are_streamed_and_a_cut_download_is_read_again(ads_case, sync_tap):
+    # The first two downloads break off halfway: each file is read again from its start,
+    # the rows already given are skipped, and the copy is exact.
+    case = ads_case("pinterest", cut_downloads=2)
+    run = sync_tap(case.config)
+    assert_exact(case, run, "pinterest")
+    assert case.ads.stats()["downloads"] == case.ads.stats()["jobs"]["completed"] + 2
+    assert run.stderr.count("report file of ad account") == 2
+    assert "broke off after" in run.stderr
+
+
+def test_a_sunset_api_version_stops_the_run_in_one_line(ads_case, sync_tap, monkeypatch):
+    case = ads_case("google_ads", days=2, scale=0.2)
+    case.config["google_ads"]["api_url"] = f"{case.ads.url}/v21"
+    run = sync_tap(case.config)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.last_line == (
+        "tap-ads: Google Ads API v21 reached its end of support on 2026-08-05: set "
+        "`google_ads.api_url` to the v26 API (…/v26)."
+    )
+    assert case.ads.stats()["requests"] == 0  # stopped before any call
+    # Were the tap's table behind the platform: the platform's own answer, in one line.
+    monkeypatch.setitem(versions.GOOGLE_ADS.ends, "v21", None)
+    run = sync_tap(case.config)
+    assert run.returncode == 1
+    assert "requestError" not in run.last_line and "(UNSUPPORTED_VERSION)" in run.last_line
+    assert "set `google_ads.api_url` to v26 or later" in run.last_line
+    meta = ads_case("meta", days=2, scale=0.2)
+    meta.config["meta"]["api_url"] = f"{meta.ads.url}/v19.0"
+    monkeypatch.setitem(versions.META.ends, "v19.0", None)
+    run = sync_tap(meta.config)
+    assert run.returncode == 1
+    assert run.last_line.startswith("tap-ads: Meta answered /act_")
+    assert "error 2635/0: (#2635) You are calling a deprecated version" in run.last_line
+    assert "set `meta.api_url` to the v26.0 API" in run.last_line

@@ -4,9 +4,11 @@ merged copy equals the revised truth (upserts on the primary key, no duplicates)
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from tap_ads.core import dates
 
 # platform -> (daily report stream(s), entity streams and the truth's entity key)
 PLATFORMS = {
@@ -115,11 +117,52 @@ def test_exact_copy_then_the_lookback_window_picks_up_revisions(ads_case, sync_t
     today = case.todays
     for stream, truth_part in zip(reports, ["report", "video_report"], strict=False):
         rows = second.records(stream)
-        # Only the lookback window is read again: from each account's bookmark minus it.
+        assert len({key(stream, r) for r in rows}) == len(rows), stream  # no duplicates
+        bookmarks = {
+            p["context"]["account_id"]: date.fromisoformat(p["replication_key_value"])
+            for p in first.state["bookmarks"][stream]["partitions"]
+        }
         for account_id, day in today.items():
-            dates = {r["date"] for r in rows if r["account_id"] == account_id}
-            if dates:
-                assert min(dates) >= str(day - timedelta(days=LOOKBACK[platform]))
+            # The first run's bookmark is the account's own today (its zone: the day edges
+            # differ from UTC's); the second run reads exactly [bookmark - lookback, today]:
+            # every revised and late row, plus the documented overlap, nothing else.
+            assert bookmarks[account_id] == day, (stream, account_id)
+            since = max(case.start, day - timedelta(days=LOOKBACK[platform]))
+            mine = [r for r in rows if r["account_id"] == account_id]
+            window = case.ads.truth(since, day)[truth_part]["by_account"][account_id]
+            assert totals(mine) == truth_totals({"by_account": {account_id: window}}), stream
+            assert revised["by_account"][account_id]["start"] >= since.isoformat()
+            assert min(r["date"] for r in mine) == since.isoformat()
+            assert max(r["date"] for r in mine) == day.isoformat()
         copies[stream].update({key(stream, r): r for r in rows})
         assert totals(list(copies[stream].values())) == truth_totals(after[truth_part]), stream
     assert totals(list(copies[reports[0]].values())) != truth_totals(truth["report"])
+
+
+# Instants at the day edges: at 23:30 UTC Tokyo, Berlin and Sydney are already on the next
+# day and New York is not; at 02:00 UTC New York is still on the day before, while
+# Pinterest's report days (UTC) have turned.
+LATE = datetime(2026, 12, 2, 23, 30, tzinfo=UTC)
+EARLY = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+EDGES = {"google_ads": LATE, "tiktok": LATE, "reddit": LATE, "pinterest": EARLY}
+
+
+@pytest.mark.parametrize("platform", list(EDGES))
+def test_each_account_reads_up_to_its_own_today_at_the_day_edges(
+    ads_case, sync_tap, monkeypatch, platform
+):
+    now = EDGES[platform]
+    monkeypatch.setattr(dates, "now_utc", lambda: now)
+    case = ads_case(platform, days=3, scale=0.2, now=now)
+    todays = case.todays
+    if platform == "pinterest":
+        assert set(todays.values()) == {now.date()}
+        assert now.astimezone(ZoneInfo("America/New_York")).date() < now.date()
+    else:  # one account on UTC's day, the other a day ahead
+        assert sorted(todays.values()) == [now.date(), now.date() + timedelta(days=1)]
+    run = sync_tap(case.config)
+    assert run.returncode == 0, run.stderr
+    rows = run.records(PLATFORMS[platform][0][0])
+    for account_id, day in todays.items():  # rows up to the account's own today, no further
+        assert max(r["date"] for r in rows if r["account_id"] == account_id) == str(day)
+    assert case.totals(rows) == case.truth_totals(case.truth()["report"])

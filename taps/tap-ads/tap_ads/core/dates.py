@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tap_ads.core.errors import fail
@@ -47,9 +47,15 @@ def zone(name: str, owner: str) -> ZoneInfo:
         )
 
 
+def now_utc() -> datetime:
+    """The current instant (one place, so tests can set the clock)."""
+    return datetime.now(UTC)
+
+
 def today_in(time_zone: str, owner: str) -> date:
-    """Today in `owner`'s (an ad account's) time zone."""
-    return datetime.now(zone(time_zone, owner)).date()
+    """Today in `owner`'s (an ad account's) time zone: east of UTC it can already be
+    tomorrow, west of it still yesterday."""
+    return now_utc().astimezone(zone(time_zone, owner)).date()
 
 
 def parse_date(value: t.Any, setting: str) -> date:

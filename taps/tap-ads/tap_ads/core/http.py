@@ -289,6 +289,45 @@ class ApiClient:
             redact(reason),
         )
 
+    def stream(
+        self, path: str, *, authenticated: bool = True, chunk_bytes: int = 65536
+    ) -> t.Iterator[bytes]:
+        """The body of a GET as it arrives (report files), never held whole. Connection
+        errors and 5xx before the body starts are retried like any request; a body that
+        breaks off raises requests.RequestException to the reader."""
+        url = self.url(path)
+        where = self.where(url)
+        for attempt in range(1, self.max_retries + 1):
+            self.pacer.wait()
+            headers = dict(self.headers)
+            if authenticated:
+                self.auth.apply(headers)
+            try:
+                response = self.session.get(url, headers=headers, timeout=self.timeout, stream=True)
+            except requests.RequestException as exc:
+                reason = type(exc).__name__
+            else:
+                if response.status_code == 200:
+                    with response:
+                        yield from response.iter_content(chunk_bytes)
+                    return
+                reason = f"HTTP {response.status_code}"
+                response.close()
+                if response.status_code < 500:
+                    raise ApiError(self.policy.platform, where, reason, response.status_code)
+            wait = min(MAX_BACKOFF_SECONDS, self.backoff_seconds * 2 ** (attempt - 1))
+            self._log_retry(where, wait, attempt, reason)
+            time.sleep(wait)
+        raise ApiError(
+            self.policy.platform,
+            where,
+            reason,
+            0,
+            message=f"{self.policy.platform} kept failing on {where} after {self.max_retries} "
+            f"attempts ({reason}); the state saved so far lets the next run resume. Try again "
+            "later",
+        )
+
     def get(self, path: str, **params: t.Any) -> t.Any:
         return self.request("GET", path, params=params or None)
 

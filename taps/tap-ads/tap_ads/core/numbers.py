@@ -6,6 +6,7 @@ import decimal
 import typing as t
 
 MICROS = decimal.Decimal(1_000_000)
+CENTS = decimal.Decimal(100)
 
 
 def to_decimal(value: t.Any) -> decimal.Decimal | None:
@@ -22,6 +23,12 @@ def from_micros(value: t.Any) -> decimal.Decimal | None:
     """Micro-units (cost_micros, SPEND_IN_MICRO_DOLLAR) -> currency units, exactly."""
     number = to_decimal(value)
     return None if number is None else _plain(number / MICROS)
+
+
+def from_cents(value: t.Any) -> decimal.Decimal | None:
+    """Cents (Reddit's CONVERSION_PURCHASE_TOTAL_VALUE) -> currency units, exactly."""
+    number = to_decimal(value)
+    return None if number is None else _plain(number / CENTS)
 
 
 def to_int(value: t.Any) -> int | None:

@@ -11,6 +11,7 @@ from singer_sdk import typing as th
 from tap_ads.core.auth import RefreshTokenFlow
 from tap_ads.core.errors import ApiError, fail, register_secret
 from tap_ads.core.http import ApiClient
+from tap_ads.core.versions import Versions
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
@@ -50,6 +51,7 @@ class Platform:
     required: t.ClassVar[tuple[str, ...]]
     secrets: t.ClassVar[tuple[str, ...]]
     streams: t.ClassVar[t.Sequence[type[Stream]]]
+    versions: t.ClassVar[Versions]  # the API versions and their end of support
 
     def __init__(
         self, config: t.Mapping[str, t.Any], block: dict[str, t.Any], logger: logging.Logger
@@ -58,6 +60,7 @@ class Platform:
         self.config = self.with_defaults(block)
         self.logger = logger
         self.validate()
+        self.versions.check(str(self.config["api_url"]), logger)
         self._accounts: dict[str, Account] = {}
         self.client = self.make_client()
 

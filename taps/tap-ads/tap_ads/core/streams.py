@@ -6,7 +6,7 @@ Rows are normalized the same way everywhere: the raw object is flattened (nested
 joined with "_", camelCase to snake_case), each schema column is taken from `columns`
 (output name -> flattened source key; default: the same name), ids become strings,
 integers and numbers are parsed exactly (Decimal), `micros` columns are divided by
-1,000,000, and report rows get the account's currency and time zone.
+1,000,000 and `cents` columns by 100, and report rows get the account's currency and time zone.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from singer_sdk import typing as th
 from tap_ads.core.dates import DateRange, parse_date, read_range, today_in
 from tap_ads.core.errors import ApiError, fail
 from tap_ads.core.jobs import JobRunner, read_split
-from tap_ads.core.numbers import from_micros, to_decimal, to_int
+from tap_ads.core.numbers import from_cents, from_micros, to_decimal, to_int
 from tap_ads.core.platform import Account, Platform
 
 if t.TYPE_CHECKING:
@@ -112,6 +112,7 @@ class AdsStream(Stream):
     platform: t.ClassVar[type[Platform]]
     columns: t.ClassVar[dict[str, str]] = {}  # output column -> flattened source key
     micros: t.ClassVar[frozenset[str]] = frozenset()  # output columns given in micros
+    cents: t.ClassVar[frozenset[str]] = frozenset()  # output columns given in cents
 
     @property
     def runtime(self) -> Platform:
@@ -129,6 +130,9 @@ class AdsStream(Stream):
             if column in self.micros:
                 row[column] = from_micros(value)
                 continue
+            if column in self.cents:
+                row[column] = from_cents(value)
+                continue
             types = spec.get("type", [])
             row[column] = _coerce(value, types if isinstance(types, list) else [types])
         row["account_id"] = account.id
@@ -141,7 +145,7 @@ class AdsStream(Stream):
         try:
             yield from self.read((context or {})["account_id"])
         except ApiError as exc:  # a refusal no retry fixes: one line, the run stops
-            message = str(exc)
+            message = str(exc).rstrip(".")
             if "kept failing" not in message and "check `" not in message:
                 message += f". Check the {exc.platform} settings and the account ids"
             fail(message + ".")

@@ -1,7 +1,9 @@
 """Google Ads API (YouTube ads are VIDEO campaigns): customers, campaigns, ad groups, ads, the
 daily ad performance report and the daily YouTube video performance report.
 
-Everything is GAQL over `POST customers/{id}/googleAds:search` (pages of 10,000 rows,
+API version: v26 by default (google-ads 34.0.0 ships v23..v26; v23 replaced
+`campaign.start_date` with `campaign.start_date_time`, "yyyy-MM-dd HH:mm:ss"). Everything is
+GAQL over `POST customers/{id}/googleAds:search` (pages of 10,000 rows,
 `nextPageToken`); reports are synchronous. Auth: OAuth2 refresh token + `developer-token`
 (+ `login-customer-id` for a manager account). Quota errors (RESOURCE_EXHAUSTED) carry a
 `retryDelay`. Cost is in micros.
@@ -28,15 +30,22 @@ from tap_ads.core.streams import (
     entity_schema,
     report_schema,
 )
+from tap_ads.core.versions import GOOGLE_ADS
 
 _DELAY = re.compile(r"^\s*([0-9.]+)s\s*$")
 RETRYABLE = {"INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "ABORTED"}
 THROTTLED = {"RESOURCE_EXHAUSTED", "RESOURCE_TEMPORARILY_EXHAUSTED"}
+# Every developer-token code of the v23..v26 error enums (AuthenticationError,
+# AuthorizationError, RequestError): no retry or token renewal fixes them.
 BAD_DEVELOPER_TOKEN = {
     "DEVELOPER_TOKEN_INVALID",
     "DEVELOPER_TOKEN_NOT_APPROVED",
     "DEVELOPER_TOKEN_PARAMETER_MISSING",
+    "DEVELOPER_TOKEN_PROHIBITED",
+    "DEVELOPER_TOKEN_NOT_ON_ALLOWLIST",
+    "ORGANIZATION_NOT_ASSOCIATED_WITH_DEVELOPER_TOKEN",
 }
+SUNSET = "UNSUPPORTED_VERSION"  # RequestError: "This API version has been sunset"
 UNKNOWN_CUSTOMER = {"USER_PERMISSION_DENIED", "CUSTOMER_NOT_FOUND", "CUSTOMER_NOT_ENABLED"}
 
 
@@ -95,6 +104,10 @@ class GoogleAdsPolicy(Policy):
         unauthenticated = status == "UNAUTHENTICATED" or response.status_code == 401
         if unauthenticated and not codes & BAD_DEVELOPER_TOKEN:
             return Verdict("renew", message)
+        if SUNSET in codes:
+            return Verdict(
+                "fail", f"{message}: set `google_ads.api_url` to {GOOGLE_ADS.current} or later"
+            )
         if codes & BAD_DEVELOPER_TOKEN:
             return Verdict(
                 "fail", f"{message}: check `google_ads.developer_token` (Google Ads API Center)"
@@ -109,6 +122,7 @@ class GoogleAds(Platform):
     label = "Google Ads"
     accounts_setting = "customer_ids"
     default_lookback_days = 30
+    versions = GOOGLE_ADS
     required = ("client_id", "client_secret", "refresh_token", "developer_token", "customer_ids")
     secrets = ("client_secret", "refresh_token", "developer_token")
     settings: t.ClassVar[list[th.Property]] = [
@@ -156,7 +170,7 @@ class GoogleAds(Platform):
         th.Property(
             "api_url",
             th.StringType,
-            default="https://googleads.googleapis.com/v21",
+            default=f"https://googleads.googleapis.com/{GOOGLE_ADS.current}",
             title="API URL",
             description="Google Ads API root including the version; the sandbox in tests.",
         ),
@@ -255,18 +269,22 @@ class GoogleAdsCampaigns(GaqlEntityStream):
     name = "google_ads_campaigns"
     query = (
         "SELECT campaign.id, campaign.name, campaign.status, campaign.advertising_channel_type, "
-        "campaign.start_date FROM campaign"
+        "campaign.start_date_time FROM campaign"
     )
     columns: t.ClassVar[dict[str, str]] = {
         "id": "campaign_id",
         "name": "campaign_name",
         "status": "campaign_status",
         "advertising_channel_type": "campaign_advertising_channel_type",
-        "start_date": "campaign_start_date",
+        "start_date_time": "campaign_start_date_time",
     }
     schema = entity_schema(
         th.Property("advertising_channel_type", th.StringType, description="VIDEO = YouTube"),
-        th.Property("start_date", th.DateType),
+        th.Property(
+            "start_date_time",
+            th.StringType,
+            description="'yyyy-MM-dd HH:mm:ss' in the account's time zone",
+        ),
     )
 
 

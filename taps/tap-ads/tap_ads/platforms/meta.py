@@ -30,8 +30,10 @@ from tap_ads.core.streams import (
     entity_schema,
     report_schema,
 )
+from tap_ads.core.versions import META
 
 THROTTLE_CODES = {4, 17, 613, 80000, 80004}
+DEPRECATED_VERSION = 2635  # "You are calling a deprecated version of the Ads API"
 TOO_LARGE_SUBCODE = 1487534
 TOKEN_CODES = {190, 102}
 USAGE_SLOWDOWN_PERCENT = 75  # above this, pause before the platform has to throttle us
@@ -62,6 +64,8 @@ class MetaPolicy(Policy):
             return Verdict("too_large", message)
         if code in TOKEN_CODES:
             return Verdict("renew", message)
+        if code == DEPRECATED_VERSION:
+            return Verdict("fail", f"{message}: set `meta.api_url` to the {META.current} API")
         if code in (1, 2) or error.get("is_transient"):
             return Verdict("retry", message)
         if response.status_code >= 500:
@@ -120,6 +124,7 @@ class Meta(Platform):
     label = "Meta"
     accounts_setting = "account_ids"
     default_lookback_days = 28
+    versions = META
     required = ("access_token", "account_ids")
     secrets = ("access_token",)
     settings: t.ClassVar[list[th.Property]] = [
@@ -140,7 +145,7 @@ class Meta(Platform):
         th.Property(
             "api_url",
             th.StringType,
-            default="https://graph.facebook.com/v23.0",
+            default=f"https://graph.facebook.com/{META.current}",
             title="API URL",
             description="Graph API root including the version; the sandbox in tests.",
         ),
@@ -211,6 +216,8 @@ class Meta(Platform):
         try:
             body = self.client.get(f"act_{account_id}", fields=ACCOUNT_FIELDS)
         except ApiError as exc:
+            if f"error {DEPRECATED_VERSION}/" in exc.reason:
+                raise  # the version, not the account
             self.unknown_account(account_id, exc.reason)
         return Account(
             id=account_id,

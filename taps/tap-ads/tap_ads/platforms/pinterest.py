@@ -1,6 +1,10 @@
 """Pinterest API v5 (ads): ad accounts, campaigns, ad groups, ads (promoted pins) and the
-daily ad-level report through async reports (POST .../reports -> token -> poll -> download
-the JSON file; at most 90 days per report).
+daily ad-level report through async reports (POST .../reports with level PIN_PROMOTION ->
+token -> poll -> download the JSON file, read as a stream; at most 90 days per report).
+
+Pinterest's ad accounts carry no time zone (AdAccount: id, name, owner, country, currency,
+permissions, created/updated time) and its report dates are UTC days: the tap reads UTC
+dates and gives the accounts and report rows the time zone "UTC".
 
 Auth: OAuth2 refresh token (HTTP Basic client id / secret at `{api_url}/oauth/token`).
 Paging: `bookmark`. Throttling: 429 with `X-RateLimit-Reset` (seconds). Money in
@@ -11,12 +15,14 @@ from __future__ import annotations
 
 import typing as t
 
+import requests
 from singer_sdk import typing as th
 
 from tap_ads.core.dates import DateRange
-from tap_ads.core.errors import fail
+from tap_ads.core.errors import ApiError, fail
 from tap_ads.core.http import ApiClient, Policy
 from tap_ads.core.jobs import JobState
+from tap_ads.core.jsonstream import CutJSON, keyed_arrays
 from tap_ads.core.paging import bookmark_pages
 from tap_ads.core.platform import Account, Platform
 from tap_ads.core.streams import (
@@ -27,8 +33,11 @@ from tap_ads.core.streams import (
     entity_schema,
     report_schema,
 )
+from tap_ads.core.versions import PINTEREST
 
 PAGE_SIZE = 250
+LEVEL = "PIN_PROMOTION"  # the ad level (a MetricsReportingLevel)
+REPORT_TIME_ZONE = "UTC"  # report dates are UTC days
 REPORT_COLUMNS = [
     "CAMPAIGN_ID", "AD_GROUP_ID", "AD_ID", "PIN_ID", "SPEND_IN_MICRO_DOLLAR", "IMPRESSION_1",
     "CLICKTHROUGH_1", "TOTAL_IMPRESSION", "TOTAL_CLICKTHROUGH", "TOTAL_CONVERSIONS",
@@ -51,6 +60,7 @@ class Pinterest(Platform):
     label = "Pinterest"
     accounts_setting = "ad_account_ids"
     default_lookback_days = 7
+    versions = PINTEREST
     required = ("client_id", "client_secret", "refresh_token", "ad_account_ids")
     secrets = ("client_secret", "refresh_token")
     settings: t.ClassVar[list[th.Property]] = [
@@ -124,7 +134,7 @@ class Pinterest(Platform):
             id=account_id,
             name=body.get("name"),
             currency=body["currency"],
-            time_zone=body["time_zone"],
+            time_zone=REPORT_TIME_ZONE,
             extras={"country": body.get("country")},
         )
 
@@ -211,7 +221,7 @@ class AdsReport:
                 "start_date": str(window.start),
                 "end_date": str(window.end),
                 "granularity": "DAY",
-                "level": "AD",
+                "level": LEVEL,
                 "columns": REPORT_COLUMNS,
                 "report_format": "JSON",
             },
@@ -231,10 +241,31 @@ class AdsReport:
         return "running", status
 
     def rows(self, job_id: str) -> t.Iterator[dict]:
-        # A pre-signed download URL: no Authorization header (it could leak the token).
-        by_ad = self.pinterest.client.request("GET", self.urls.pop(job_id), authenticated=False)
-        for rows in (by_ad or {}).values():
-            yield from rows
+        """The file's rows, streamed. A download that breaks off is read again from the
+        start, skipping the rows already given (the file does not change)."""
+        url = self.urls.pop(job_id)
+        client = self.pinterest.client
+        given, reason = 0, ""
+        for attempt in range(1, client.max_retries + 1):
+            try:
+                # A pre-signed download URL: no Authorization header (it could leak the token).
+                chunks = client.stream(url, authenticated=False)
+                for index, (_, row) in enumerate(keyed_arrays(chunks)):
+                    if index >= given:
+                        given += 1
+                        yield row
+                return
+            except (CutJSON, requests.RequestException) as exc:
+                reason = f"{type(exc).__name__}: {exc}"[:160]
+                self.pinterest.logger.warning(
+                    "Pinterest: report file of ad account %s broke off after %d rows "
+                    "(attempt %d): %s",
+                    self.account.id,
+                    given,
+                    attempt,
+                    reason,
+                )
+        raise ApiError("Pinterest", "the report file", reason, 0)
 
 
 class PinterestAdPerformanceDaily(PinterestStream, ReportStream):

@@ -4,7 +4,12 @@
 Auth: OAuth2 refresh token at `token_url` (HTTP Basic client id / secret) and a unique
 User-Agent on every call (Reddit throttles generic ones). Paging: follow
 `pagination.next_url` as given (report pages: the same body POSTed to it). Throttling: 429
-with `x-ratelimit-reset` (seconds). Spend and purchase value in micros.
+with `x-ratelimit-reset` (seconds). Spend is in microcurrency, CONVERSION_PURCHASE_TOTAL_VALUE
+in cents. A report takes at most three breakdowns: AD_GROUP_ID, AD_ID and DATE; each ad
+group's campaign comes from the account's ad group list (read once per run).
+
+Reddit publishes no machine-readable definition of its API; this follows the Reddit Ads API
+v3 documentation (https://ads-api.reddit.com/docs/v3/).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from tap_ads.core.streams import (
     entity_schema,
     report_schema,
 )
+from tap_ads.core.versions import REDDIT
 
 try:
     _VERSION = version("tap-ads")
@@ -37,6 +43,7 @@ except PackageNotFoundError:  # running from a source tree
     _VERSION = "0+unknown"
 
 PAGE_SIZE = 1000
+BREAKDOWNS = ("AD_GROUP_ID", "AD_ID", "DATE")  # Reddit takes at most three
 REPORT_FIELDS = [
     "IMPRESSIONS", "CLICKS", "SPEND", "CONVERSION_PURCHASE_CLICKS", "CONVERSION_PURCHASE_VIEWS",
     "CONVERSION_PURCHASE_TOTAL_VALUE",
@@ -65,6 +72,7 @@ class Reddit(Platform):
     label = "Reddit"
     accounts_setting = "ad_account_ids"
     default_lookback_days = 2
+    versions = REDDIT
     required = ("client_id", "client_secret", "refresh_token", "ad_account_ids")
     secrets = ("client_secret", "refresh_token")
     settings: t.ClassVar[list[th.Property]] = [
@@ -139,6 +147,23 @@ class Reddit(Platform):
             **self.client_options(),
         )
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        self._campaigns: dict[str, dict[str, str]] = {}
+        super().__init__(*args, **kwargs)
+
+    def pages(self, account_id: str, edge: str) -> t.Iterator[dict]:
+        path = f"ad_accounts/{account_id}/{edge}"
+        for body in next_url_pages(self.client, path, {"page.size": PAGE_SIZE}):
+            yield from body.get("data") or []
+
+    def campaign_of(self, account_id: str) -> dict[str, str]:
+        """Ad group id -> campaign id of one account (reports carry no campaign id)."""
+        if account_id not in self._campaigns:
+            self._campaigns[account_id] = {
+                str(g["id"]): str(g["campaign_id"]) for g in self.pages(account_id, "ad_groups")
+            }
+        return self._campaigns[account_id]
+
     def load_account(self, account_id: str) -> Account:
         body = self.get_account_object(account_id, f"ad_accounts/{account_id}")
         data = body.get("data") or {}
@@ -165,11 +190,7 @@ class RedditEntityStream(RedditStream, EntityStream):
     columns: t.ClassVar[dict[str, str]] = {"status": "effective_status"}
 
     def fetch(self, account: Account) -> t.Iterator[dict]:
-        pages = next_url_pages(
-            self.runtime.client, f"ad_accounts/{account.id}/{self.edge}", {"page.size": PAGE_SIZE}
-        )
-        for body in pages:
-            yield from body.get("data") or []
+        yield from self.runtime.pages(account.id, self.edge)  # type: ignore[attr-defined]
 
 
 _COMMON = [
@@ -218,7 +239,8 @@ class RedditAds(RedditEntityStream):
 class RedditAdPerformanceDaily(RedditStream, ReportStream):
     name = "reddit_ad_performance_daily"
     max_window_days = 30
-    micros = frozenset({"spend", "conversion_value"})
+    micros = frozenset({"spend"})
+    cents = frozenset({"conversion_value"})
     columns: t.ClassVar[dict[str, str]] = {
         "spend": "spend",
         "spend_micros": "spend",
@@ -234,15 +256,17 @@ class RedditAdPerformanceDaily(RedditStream, ReportStream):
         # Wall-clock midnights read in the account's zone; ends_at is exclusive.
         body = {
             "data": {
-                "breakdowns": ["AD_ID", "DATE", "CAMPAIGN_ID", "AD_GROUP_ID"],
+                "breakdowns": list(BREAKDOWNS),
                 "fields": REPORT_FIELDS,
                 "starts_at": f"{window.start}T00:00:00Z",
                 "ends_at": f"{window.end + timedelta(days=1)}T00:00:00Z",
                 "time_zone_id": account.time_zone,
             }
         }
+        reddit: Reddit = self.runtime  # type: ignore[assignment]
+        campaigns = reddit.campaign_of(account.id)
         pages = next_url_pages(
-            self.runtime.client,
+            reddit.client,
             f"ad_accounts/{account.id}/reports",
             {"page.size": PAGE_SIZE},
             method="POST",
@@ -253,6 +277,7 @@ class RedditAdPerformanceDaily(RedditStream, ReportStream):
                 clicks = to_decimal(row.get("conversion_purchase_clicks")) or 0
                 views = to_decimal(row.get("conversion_purchase_views")) or 0
                 row["conversions"] = clicks + views
+                row["campaign_id"] = campaigns.get(str(row.get("ad_group_id")))
                 yield row
 
 

@@ -2,8 +2,14 @@
 ad-level BASIC report (`report/integrated/get/`, AUCTION_AD, dimensions ad_id and
 stat_time_day, at most 30 days per request).
 
-Errors come as HTTP 200 with `code != 0`: 40100 throttled, 40067 query too large (shrink
-the range), 60001 maintenance and 51xxx server errors (retry), 40105 token invalid.
+Errors come as HTTP 200 with `code != 0`, read from TikTok's code table (the SDK's
+NumericErrorCodes): 40100 / 40132 / 61000 throttled (wait and ask again), 40102 access
+token expired, 40104 / 40105 token empty / invalid (a static token cannot renew: one line),
+50000 / 50002 / 51xxx / 52xxx server errors, 40200 task error and 60001 maintenance (retry).
+Everything else (40002 parameter error, 40101 invalid partner, 40700 validation error,
+...) no retry fixes: one line. The table has no "too large" code: the tap keeps to TikTok's
+documented limits (30 days per daily report), so a range TikTok still refuses stops the run
+with TikTok's own message rather than being split.
 Paging: `page` / `page_size` (<= 1000) / `page_info.total_page`.
 """
 
@@ -28,13 +34,16 @@ from tap_ads.core.streams import (
     entity_schema,
     report_schema,
 )
+from tap_ads.core.versions import TIKTOK
 
 OK = 0
-THROTTLED = {40100, 40101}  # 40100: too many requests; 40101: QPS limit of the app
-TOO_LARGE = 40067
-TOKEN = {40104, 40105, 40106}  # access token empty / invalid / expired
-RETRY = {60001, 40200, 40700}  # maintenance, task failure, internal
-ADVERTISER_DENIED = {40001, 40002}  # no permission for the advertiser / not found
+# REQUEST_TOO_FREQUENT, REQUEST_FREQUENCY_LIMITED, TOO_MANY_REQUESTS_BL
+THROTTLED = {40100, 40132, 61000}
+TOKEN = {40102, 40104, 40105}  # ACCESS_TOKEN_EXPIRE, EMPTY_ACCESS_TOKEN, INVALID_ACCESS_TOKEN
+RETRY = {40200, 50000, 50002, 60001}  # GENERAL_TASK_ERROR, SYS_ERROR, SYS_TIMEOUT, MAINTENANCE
+SERVER_ERRORS = range(51000, 53000)  # RPC / statistics / DB errors of TikTok's services
+# PERMISSION_ERROR, ADVERTISER_NOT_EXIST, ADVERTISER_ROLE_ERROR
+ADVERTISER_DENIED = {40001, 40300, 40301}
 PAGE_SIZE = 1000
 # total_complete_payment_rate is TikTok's name for the total purchase value.
 REPORT_METRICS = (
@@ -65,11 +74,9 @@ class TikTokPolicy(Policy):
         message = f"code {code}: {str(body.get('message', ''))[:160]}"
         if code in THROTTLED:
             return Verdict("throttled", message)
-        if code == TOO_LARGE:
-            return Verdict("too_large", message)
         if code in TOKEN:
             return Verdict("renew", message)  # a static token cannot renew: one-line error
-        if code in RETRY or 50000 <= code < 60000:  # 51xxx: server errors
+        if code in RETRY or code in SERVER_ERRORS:
             return Verdict("retry", message)
         return Verdict("fail", message)
 
@@ -79,6 +86,7 @@ class TikTok(Platform):
     label = "TikTok"
     accounts_setting = "advertiser_ids"
     default_lookback_days = 3
+    versions = TIKTOK
     required = ("access_token", "advertiser_ids")
     secrets = ("access_token",)
     settings: t.ClassVar[list[th.Property]] = [
