@@ -16,6 +16,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hub.sessions import end_user
 from hub.state import hub_dir, read_json, write_json
 
 ROLES = ("admin", "read-only")
@@ -64,6 +65,7 @@ def add_user(root: Path, name: str, role: str, password: str) -> User:
     epoch = secrets.token_hex(8)
     users[name] = {"role": role, "password_hash": _hasher.hash(password), "epoch": epoch}
     write_json(users_file(root), users)
+    end_user(root, name)  # a new password ends the sessions signed in with the old one
     return User(name, role, epoch)
 
 

@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--project", type=_project, default=".", help="Meltano project folder")
 
     args = parser.parse_args(argv)
+    if args.command in {"serve", "scheduler"}:
+        import os
+
+        from hub.private import UMASK
+
+        os.umask(UMASK)  # state, logs, locks and what runs write: owner-only (hub/private.py)
     if args.command == "serve":
         import uvicorn
 

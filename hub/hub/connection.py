@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hub import settings
+from hub.private import without_paths
 from hub.state import hub_dir, read_json, secret_key, write_json
 
 TIMEOUT_SECONDS = 120
@@ -64,6 +65,16 @@ def fingerprint(root: Path, plugin: settings.Plugin) -> str:
 def last_result(root: Path, source: str) -> TestResult | None:
     data = read_json(_results_file(root)).get(source)
     return TestResult.from_json(data) if data else None
+
+
+def put_back(root: Path, source: str, previous: TestResult | None) -> None:
+    """Make `previous` the source's last result again (None: as if never tested)."""
+    results = read_json(_results_file(root))
+    if previous is None:
+        results.pop(source, None)
+    else:
+        results[source] = previous.to_json()
+    write_json(_results_file(root), results)
 
 
 def forget_result(root: Path, source: str) -> None:
@@ -122,7 +133,7 @@ def run_test(root: Path, source: str) -> TestResult:
             )
         else:
             ok = done.returncode == 0
-            message = "Connected" if ok else error_line(done.stderr, secrets)
+            message = "Connected" if ok else without_paths(error_line(done.stderr, secrets), root)
     result = TestResult(ok, message, datetime.now(UTC), stamp)
     results = read_json(_results_file(root))
     results[source] = result.to_json()

@@ -21,8 +21,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from hub.private import open_private, private_dir, without_paths
 from hub.schedules import Schedule, get_schedule, state_ids
 
 if TYPE_CHECKING:
@@ -42,13 +43,51 @@ class RunSummary:
     ended_at: datetime | None
     rows_loaded: int | None
     error: str | None  # error: the run's last meaningful error line, plain words
+    streams: tuple[StreamFacts, ...] = ()  # per stream, as SparkLayer shows its feeds
+    log: str = ""  # the Hub's log of the run (its name under runs/<schedule>/), if any
+
+    @property
+    def duration(self) -> str:
+        """How long it ran ("2 min 5 s"), or "" while running."""
+        if self.ended_at is None:
+            return ""
+        seconds = max(0, round((self.ended_at - self.started_at).total_seconds()))
+        if seconds < 60:
+            return f"{seconds} s"
+        minutes, seconds = divmod(seconds, 60)
+        if minutes < 60:
+            return f"{minutes} min {seconds} s"
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours} h {minutes} min"
+
+    @property
+    def outcome(self) -> str:
+        """Success, Warning (it finished, but a stream was skipped), Failed or Running."""
+        if self.status == "success" and any(s.state == AMBER for s in self.streams):
+            return "Warning"
+        return {"success": "Success", "failed": "Failed", "running": "Running"}[self.status]
+
+
+GREEN, AMBER, RED = "Green", "Amber", "Red"
+
+
+@dataclass(frozen=True)
+class StreamFacts:
+    """One stream of a run: Green (synced), Amber (synced with a warning, or skipped for a
+    missing scope), Red (the stream the run failed in); `note` is the tap's own line."""
+
+    name: str
+    rows: int | None
+    state: str
+    note: str = ""
 
 
 # ---------------------------------------------------------------- the per-pipeline lock
 
 
 def hub_dir(project: Path) -> Path:
-    return project / ".meltano" / "hub"
+    (project / ".meltano").mkdir(parents=True, exist_ok=True)
+    return private_dir(project / ".meltano" / "hub")
 
 
 def lock_key(schedule: Schedule) -> str:
@@ -57,9 +96,7 @@ def lock_key(schedule: Schedule) -> str:
 
 
 def lock_path(project: Path, schedule: Schedule) -> Path:
-    path = hub_dir(project) / "locks" / f"{lock_key(schedule)}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(hub_dir(project) / "locks") / f"{lock_key(schedule)}.lock"
 
 
 def try_lock(project: Path, schedule: Schedule) -> int | None:
@@ -69,7 +106,7 @@ def try_lock(project: Path, schedule: Schedule) -> int | None:
     the parent closes its copy, and the kernel drops it when the last holder exits, even on
     a crash or kill -9: a dead run can never leave it stuck.
     """
-    fd = os.open(lock_path(project, schedule), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_private(lock_path(project, schedule), os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -103,8 +140,8 @@ def is_running(project: Path, schedule: str) -> bool:
 
 
 def new_log(project: Path, schedule: str, run_id: str, started: datetime) -> Path:
-    folder = hub_dir(project) / "runs" / schedule
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(hub_dir(project) / "runs")
+    folder = private_dir(hub_dir(project) / "runs" / schedule)
     return folder / f"{started.astimezone(UTC).strftime(_STAMP)}-{run_id}.log"
 
 
@@ -153,6 +190,15 @@ class LogFacts:
     error: str | None
     exit_code: int | None  # None: the run has not ended (or was killed before it could say)
     ended_at: datetime | None
+    streams: tuple[StreamFacts, ...] = ()
+
+
+# singer-sdk's "Beginning sync of 'reviews' ..." and a tap's skip warning for a stream it
+# cannot read ("Skipping stream charges: the access token lacks the read_charges scope ...",
+# "Skipping orders: the app lacks the read_orders scope ..."); "Skipping deselected stream"
+# (info, no colon) is a stream not chosen, not a warning.
+_BEGIN_STREAM = re.compile(r"Beginning (?:\w+ )?sync of '([^']+)'")
+_SKIPPED_STREAM = re.compile(r"^Skipping (?:stream )?'?([\w.-]+)'?: ")
 
 
 _LOG_CACHE: dict[Path, tuple[tuple[int, int], LogFacts]] = {}
@@ -182,6 +228,9 @@ def _read_log(path: Path) -> LogFacts:
     exit_code: int | None = None
     ended_at: datetime | None = None
     recent: list[str] = []  # a plugin's last few lines since it started
+    begun: list[str] = []  # streams in the order the tap started (or skipped) them
+    skipped: dict[str, str] = {}  # stream -> the tap's warning line
+    loaded_by_table: dict[str, int] = {}
     try:
         text = path.read_text(errors="replace")
     except FileNotFoundError:
@@ -195,10 +244,20 @@ def _read_log(path: Path) -> LogFacts:
             continue
         if m := _ROWS_LOADED.search(line):
             loaded = (loaded or 0) + int(m.group(1))
+            table = m.group(2).split(".")[-1].strip('"')
+            loaded_by_table[table] = loaded_by_table.get(table, 0) + int(m.group(1))
             continue
         if m := _METRIC.search(line):
             _count_metric(m.group(1), tap_counts)
             continue
+        if (parsed := _LINE.match(line)) and parsed["source"] != "meltano":
+            message = _CLOCK.sub("", parsed["msg"].strip())
+            if m := _BEGIN_STREAM.search(message):
+                begun.append(m.group(1))
+            elif parsed["level"].lower() == "warning" and (m := _SKIPPED_STREAM.match(message)):
+                skipped[m.group(1)] = message
+                begun.append(m.group(1))  # in the log's order
+                continue
         if found := _error_message(line):
             from_meltano, message = found
             if from_meltano:
@@ -221,8 +280,34 @@ def _read_log(path: Path) -> LogFacts:
     if exit_code == 0:
         error = None
     elif exit_code is not None and error is None:
-        error = f"The run failed (exit code {exit_code}); see {path}."
-    return LogFacts(rows, error, exit_code, ended_at)
+        error = f"The run failed (exit code {exit_code}) without saying why: open its log."
+    streams = _streams(begun, skipped, tap_counts, loaded_by_table, exit_code, error)
+    return LogFacts(rows, error, exit_code, ended_at, streams)
+
+
+def _streams(
+    begun: list[str],
+    skipped: dict[str, str],
+    emitted: dict[str, int],
+    loaded: dict[str, int],
+    exit_code: int | None,
+    error: str | None,
+) -> tuple[StreamFacts, ...]:
+    """Each stream the tap started or skipped, in order: rows (the loader's count for its
+    table, else what the tap emitted), and Green / Amber / Red."""
+    names = list(dict.fromkeys([*begun, *skipped, *(n for n in emitted if n)]))
+    out = []
+    for name in names:
+        rows = loaded.get(name, emitted.get(name))
+        if name in skipped:
+            out.append(StreamFacts(name, rows, AMBER, skipped[name]))
+        elif exit_code and name not in emitted:  # started, never finished: where it failed
+            out.append(StreamFacts(name, None, RED, error or ""))
+        elif exit_code is None and name not in emitted:
+            out.append(StreamFacts(name, None, "", "Syncing"))
+        else:
+            out.append(StreamFacts(name, rows, GREEN if not exit_code or rows else RED))
+    return tuple(out)
 
 
 def _count_metric(payload: str, counts: dict[str, int]) -> None:
@@ -375,8 +460,48 @@ def last_run(project: Path, schedule: str) -> RunSummary | None:
     if summary is None or summary.error is None:
         return summary
     # Blank secrets out before shortening: a cut could otherwise split a secret and keep half.
-    error = redact(summary.error, secret_values(project))
-    return replace(summary, error=error[:MAX_ERROR_CHARS])
+    return _plain(project, summary)
+
+
+def _plain(project: Path, summary: RunSummary) -> RunSummary:
+    """The summary with secrets blanked out of its lines and no server paths."""
+    hidden = secret_values(project)
+
+    def clean(text: str) -> str:
+        return without_paths(redact(text, hidden), project)[:MAX_ERROR_CHARS]
+
+    streams = tuple(replace(s, note=clean(s.note)) for s in summary.streams)
+    error = clean(summary.error) if summary.error else None
+    return replace(summary, error=error, streams=streams)
+
+
+def history(project: Path, schedule: str, limit: int = 20) -> list[RunSummary]:
+    """The schedule's runs started by the Hub, newest first, each with its log's name."""
+    sched = get_schedule(project, schedule)
+    found = []
+    for log in _hub_logs(project, schedule)[:limit]:
+        started, run_id = _parse_log_name(log)
+        found.append(_plain(project, _hub_run(project, sched, log, started, run_id)))
+    return found
+
+
+_LOG_NAME = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{32}$")
+
+
+def log_text(
+    project: Path, schedule: str, name: str, also_hide: set[str] | None = None
+) -> str | None:
+    """A Hub run log as the browser shows it (secrets blanked, no server paths), or None.
+    `also_hide`: more secret values (the plugins' secret settings, wherever stored)."""
+    if not _LOG_NAME.match(name):  # a name we made, never a path: no traversal
+        return None
+    path = hub_dir(project) / "runs" / schedule / f"{name}.log"
+    try:
+        text = _ANSI.sub("", path.read_text(errors="replace"))
+    except FileNotFoundError:
+        return None
+    hidden = secret_values(project) | {v for v in also_hide or set() if len(v) >= 6}
+    return without_paths(redact(text, hidden), project)
 
 
 def _last_run(project: Path, schedule: str) -> RunSummary | None:
@@ -393,23 +518,29 @@ def _last_run(project: Path, schedule: str) -> RunSummary | None:
     return None
 
 
+class _More(NamedTuple):
+    streams: tuple[StreamFacts, ...]
+    log: str
+
+
 def _hub_run(
     project: Path, sched: Schedule, log: Path, started: datetime, run_id: str
 ) -> RunSummary:
     facts = read_log(log)
     rows = meltano_runs(project, run_id=run_id)
+    more = _More(facts.streams, log.stem)
     if facts.exit_code is None and _locked(project, sched):
-        return RunSummary(sched.name, "running", started, None, facts.rows_loaded, None)
+        return RunSummary(sched.name, "running", started, None, facts.rows_loaded, None, *more)
     failed_rows = [r for r in rows if r.state in {"FAIL", "DEAD"}]
     ended = facts.ended_at or max((r.ended_at for r in rows if r.ended_at), default=None)
     if facts.exit_code is None:
         # The lock is free but the run never wrote its end: it was killed (or the machine went).
         error = facts.error or "The run stopped before it finished (its process was killed)."
-        return RunSummary(sched.name, "failed", started, ended, facts.rows_loaded, error)
+        return RunSummary(sched.name, "failed", started, ended, facts.rows_loaded, error, *more)
     if facts.exit_code != 0 or failed_rows:
         error = facts.error or _payload_error(failed_rows) or "The run failed."
-        return RunSummary(sched.name, "failed", started, ended, facts.rows_loaded, error)
-    return RunSummary(sched.name, "success", started, ended, facts.rows_loaded, None)
+        return RunSummary(sched.name, "failed", started, ended, facts.rows_loaded, error, *more)
+    return RunSummary(sched.name, "success", started, ended, facts.rows_loaded, None, *more)
 
 
 def _meltano_run(project: Path, sched: Schedule, run: MeltanoRun) -> RunSummary:

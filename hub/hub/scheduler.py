@@ -30,7 +30,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 from ruamel.yaml import YAML
 
 from hub import runs
+from hub.private import UMASK, open_private, private_dir, tighten
 from hub.runs import END_MARK, RunSummary, hub_dir, new_log, try_lock
 from hub.schedules import (
     Schedule,
@@ -62,7 +63,48 @@ def utcnow() -> datetime:
 # ---------------------------------------------------------------- run now
 
 
-def run_now(project: Path, name: str) -> int:
+@dataclass(frozen=True)
+class Period:
+    """A manual run's load option (Amperity's): all data, or from one day to another.
+
+    Either runs on a state of its own (`--state-id-suffix`, with `--full-refresh`), so the
+    schedule's incremental bookmarks are neither used nor moved; a date range reaches the
+    tap as its `start_date` / `end_date` settings (env vars, which win over the project's).
+    """
+
+    since: date | None = None  # None: all data
+    until: date | None = None
+
+    @property
+    def suffix(self) -> str:
+        if self.since is None:
+            return "hub-all-data"
+        return f"hub-{self.since.isoformat()}-to-{self.until.isoformat() if self.until else 'now'}"
+
+    def encode(self) -> str:
+        return f"{self.since or ''}:{self.until or ''}"
+
+    @classmethod
+    def decode(cls, text: str) -> Period:
+        since, _, until = text.partition(":")
+        return cls(
+            date.fromisoformat(since) if since else None,
+            date.fromisoformat(until) if until else None,
+        )
+
+    def env(self, sources: tuple[str, ...]) -> dict[str, str]:
+        """Each tap's start/end date variables, as Meltano names a plugin setting's env var."""
+        found = {}
+        for source in sources:
+            prefix = source.upper().replace("-", "_")
+            if self.since is not None:
+                found[f"{prefix}_START_DATE"] = f"{self.since.isoformat()}T00:00:00Z"
+            if self.until is not None:
+                found[f"{prefix}_END_DATE"] = f"{self.until.isoformat()}T00:00:00Z"
+        return found
+
+
+def run_now(project: Path, name: str, period: Period | None = None) -> int:
     """Start schedule `name`'s pipeline in the background and return the wrapper's pid.
 
     Raises AlreadyRunning if that pipeline is running (in this or any other process), and
@@ -79,9 +121,18 @@ def run_now(project: Path, name: str) -> int:
     try:
         run_id = str(uuid.uuid4())
         log_path = new_log(project, name, uuid.UUID(run_id).hex, utcnow())
-        with open(log_path, "ab") as out:
+        with os.fdopen(open_private(log_path, os.O_WRONLY | os.O_APPEND), "ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "hub.scheduler", str(project), name, run_id, str(fd)],
+                [
+                    sys.executable,
+                    "-m",
+                    "hub.scheduler",
+                    str(project),
+                    name,
+                    run_id,
+                    str(fd),
+                    *([period.encode()] if period else []),
+                ],
                 cwd=project,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
@@ -107,8 +158,10 @@ def _schedule_env(project: Path, name: str) -> dict[str, str]:
     return {}
 
 
-def _wrapper(project: Path, name: str, run_id: str, fd: int) -> int:
+def _wrapper(project: Path, name: str, run_id: str, fd: int, period: Period | None = None) -> int:
     """The background run: the lock fd is ours (and the run's) until both end."""
+    os.umask(UMASK)  # what the run creates (the warehouse, meltano.db, logs) is owner-only
+    tighten(project)
     schedule = get_schedule(project, name)
     env = {
         **os.environ,
@@ -119,7 +172,12 @@ def _wrapper(project: Path, name: str, run_id: str, fd: int) -> int:
     }
     # A job schedule: run the job directly (one Meltano start-up less than `schedule run`).
     command = [MELTANO, "run", schedule.job] if schedule.job else [MELTANO, "schedule", "run", name]
+    if period is not None and schedule.job:
+        env.update(period.env(schedule.sources))
+        command[2:2] = ["--state-id-suffix", period.suffix, "--full-refresh"]
     print(f"[hub] {name}: {' '.join(command[1:])} (run id {run_id})", flush=True)
+    if period is not None:
+        print(f"[hub] load option: {period.env(schedule.sources) or 'all data'}", flush=True)
     held = [fd, *_take_warehouse(project, schedule, env)]
     process = subprocess.Popen(
         command, cwd=project, env=env, stdin=subprocess.DEVNULL, pass_fds=tuple(held)
@@ -131,6 +189,9 @@ def _wrapper(project: Path, name: str, run_id: str, fd: int) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     code = process.wait()
+    for extra in held[1:]:  # the warehouse locks (the pipeline's own fd is the caller's)
+        os.close(extra)
+    tighten(project)  # files the run made through a tool that sets its own modes
     print(f"{END_MARK}{code} at {utcnow().isoformat()}", flush=True)
     return code
 
@@ -141,9 +202,7 @@ DUCKDB_WRITERS = {"target-duckdb": "TARGET_DUCKDB_FILEPATH", "dbt-duckdb": "DBT_
 
 def warehouse_lock_path(project: Path, warehouse: Path) -> Path:
     digest = hashlib.sha256(str(warehouse.resolve()).encode()).hexdigest()[:16]
-    path = hub_dir(project) / "locks" / f"duckdb-{digest}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(hub_dir(project) / "locks") / f"duckdb-{digest}.lock"
 
 
 def _take_warehouse(project: Path, schedule: Schedule, env: dict[str, str]) -> list[int]:
@@ -160,7 +219,7 @@ def _take_warehouse(project: Path, schedule: Schedule, env: dict[str, str]) -> l
     )
     held = []
     for warehouse in files:
-        fd = os.open(warehouse_lock_path(project, warehouse), os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_private(warehouse_lock_path(project, warehouse), os.O_RDWR)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -179,6 +238,7 @@ class Launcher(Protocol):
     def start(self, name: str) -> int: ...
     def last_run(self, name: str) -> RunSummary | None: ...
     def is_running(self, name: str) -> bool: ...
+    def not_ready(self, name: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -188,7 +248,16 @@ class ProjectLauncher:
     project: Path
 
     def start(self, name: str) -> int:
-        return run_now(self.project, name)
+        pid = run_now(self.project, name)
+        from hub import audit
+
+        audit.record(self.project, "scheduler", audit.RUN_STARTED, "", name)
+        return pid
+
+    def not_ready(self, name: str) -> str | None:
+        from hub.sources import not_ready  # Meltano: loaded only once a run is due
+
+        return not_ready(self.project, get_schedule(self.project, name))
 
     def last_run(self, name: str) -> RunSummary | None:
         return runs.last_run(self.project, name)
@@ -202,7 +271,7 @@ class Event:
     """One thing the scheduler did at a tick (also logged as one line)."""
 
     schedule: str
-    action: str  # started | refused | waiting | gave-up | error
+    action: str  # started | refused | skipped (setup Incomplete) | waiting | gave-up | error
     due: datetime | None
     reason: str = ""
 
@@ -311,6 +380,12 @@ class Scheduler:
                 schedule.name, "refused", due, "the previous run is still running: skipped"
             )
         try:
+            why = self.launcher.not_ready(schedule.name)
+        except Exception as exc:
+            return Event(schedule.name, "error", due, f"could not check the setup: {exc}")
+        if why:
+            return Event(schedule.name, "skipped", due, why)
+        try:
             pid = self.launcher.start(schedule.name)
         except AlreadyRunning:
             return Event(
@@ -323,7 +398,7 @@ class Scheduler:
     def _record(self, events: list[Event]) -> list[Event]:
         for event in events:
             when = f" (due {event.due.isoformat()})" if event.due else ""
-            warn = event.action in {"refused", "gave-up", "error"}
+            warn = event.action in {"refused", "skipped", "gave-up", "error"}
             level = logging.WARNING if warn else logging.INFO
             log.log(level, "%s %s%s: %s", event.schedule, event.action, when, event.reason)
         self.events.extend(events)
@@ -348,9 +423,8 @@ def serve(project: Path, *, interval: float = 15.0, stop: threading.Event | None
     One per project (a lock under .meltano/hub/); a second one exits with one line saying so.
     """
     project = project.resolve()
-    lock_dir = project / ".meltano" / "hub"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / "scheduler.lock", "a+") as handle:
+    lock_dir = hub_dir(project)
+    with os.fdopen(open_private(lock_dir / "scheduler.lock", os.O_RDWR), "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -377,8 +451,9 @@ def serve(project: Path, *, interval: float = 15.0, stop: threading.Event | None
 
 
 def _main(argv: list[str]) -> int:
-    project, name, run_id, fd = argv
-    return _wrapper(Path(project), name, run_id, int(fd))
+    project, name, run_id, fd, *rest = argv
+    period = Period.decode(rest[0]) if rest else None
+    return _wrapper(Path(project), name, run_id, int(fd), period)
 
 
 if __name__ == "__main__":

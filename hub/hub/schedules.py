@@ -23,14 +23,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from croniter import croniter  # type: ignore[import-untyped]
+from croniter import CroniterBadDateError, croniter  # type: ignore[import-untyped]
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString as Quoted
+
+from hub.private import open_private, private_dir
 
 TZ_KEY = "HUB_TIMEZONE"
 PAUSED_KEY = "HUB_PAUSED"
@@ -98,7 +101,22 @@ def validate_cron(cron: str) -> str:
 
     if not is_valid_cron(cron) or not croniter.is_valid(expr):
         raise ScheduleError(f"'{cron}' is not a valid cron schedule: use {example}.")
+    if never_fires(expr):
+        raise ScheduleError(
+            f"'{cron}' never runs (no such date): pick a day that each month it names has, "
+            "e.g. '0 0 28 2 *'."
+        )
     return cron
+
+
+@cache
+def never_fires(expr: str) -> bool:
+    """Whether a valid-looking cron matches no date at all (`0 0 31 2 *`, 31 February)."""
+    try:
+        croniter(expr, datetime(2000, 1, 1)).get_next(datetime)
+    except (CroniterBadDateError, ValueError):
+        return True
+    return False
 
 
 def validate_timezone(name: str) -> str:
@@ -141,11 +159,14 @@ def next_runs(schedule: Schedule, now: datetime, count: int = 5) -> list[datetim
       one (01:30 EDT), so a daily run does not run twice; only crons whose hour field is a
       wildcard (`* ...`, `*/2`) run in both, as they promise a run every hour.
     This is what Vixie cron does, so cron users get what they expect.
+    A cron that matches no date (a hand-edited `0 0 31 2 *`) has no next runs: [].
     """
     if schedule.manual or count <= 0:
         return []
     zone = ZoneInfo(schedule.timezone)
     expr = CRON_INTERVALS.get(schedule.cron.strip().lower(), schedule.cron) or schedule.cron
+    if not croniter.is_valid(expr) or never_fires(expr):
+        return []
     every_hour = expr.split()[1].startswith("*")
     # Walk naive wall-clock times (croniter knows nothing of DST), then place each in the zone.
     local_now = now.astimezone(zone).replace(tzinfo=None)
@@ -355,9 +376,9 @@ def state_ids(project: Path, schedule: Schedule) -> list[str]:
 @contextmanager
 def _writing(project: Path) -> Iterator[None]:
     """One writer of the project files at a time (Hub web server, scheduler, CLI)."""
-    lock_dir = project / ".meltano" / "hub"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / "project.lock", "a+") as handle:
+    (project / ".meltano").mkdir(parents=True, exist_ok=True)
+    lock_dir = private_dir(project / ".meltano" / "hub")
+    with os.fdopen(open_private(lock_dir / "project.lock", os.O_RDWR), "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

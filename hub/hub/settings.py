@@ -17,8 +17,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 from ruamel.yaml import YAML
@@ -40,6 +42,11 @@ SOURCE_LABELS = {
 }
 STORED = {"dotenv", "meltano_environment", "meltano_yml", "db"}
 
+# What Meltano expands in a stored value ($NAME or ${NAME}, unless escaped with a backslash;
+# meltano.core.utils.ENV_VAR_PATTERN): typed into the Hub, it would read any variable of the
+# server or `.env` into a setting that is shown in clear.
+_ENV_REFERENCE = re.compile(r"(?<!\\)\$(?:\{\w+\}|[A-Z][A-Z0-9_]*)")
+
 
 class SettingsError(ValueError):
     """A value the user typed that cannot be stored; the message is one line for the form."""
@@ -52,10 +59,16 @@ class Setting:
     kind: str  # Meltano's kind: string, integer, boolean, password, array, options, ...
     description: str
     secret: bool
-    value: Any  # never shown for a secret
+    value: Any  # what a run gets ($VAR references expanded); never shown
     source: str  # key of SOURCE_LABELS
     env_var: str
     options: tuple[tuple[str, str], ...] = ()
+    stored: Any = None  # the value as stored, references unexpanded: what the page shows
+
+    @property
+    def addresses_a_host(self) -> bool:
+        """A setting that says where requests go (`api_url`, `base_url`, `host`)."""
+        return self.name == "host" or self.name.endswith("url")
 
     @property
     def is_set(self) -> bool:
@@ -63,14 +76,15 @@ class Setting:
 
     @property
     def display(self) -> str:
-        """The value as the form shows it (secrets never)."""
-        if self.secret or self.value is None:
+        """The value as the form shows it (secrets never), as stored: a `${VAR}` reference is
+        shown as the reference, never as the variable's value."""
+        if self.secret or self.stored is None:
             return ""
-        if isinstance(self.value, list | dict):
-            return json.dumps(self.value)
-        if isinstance(self.value, bool):
-            return "true" if self.value else "false"
-        return str(self.value)
+        if isinstance(self.stored, list | dict):
+            return json.dumps(self.stored)
+        if isinstance(self.stored, bool):
+            return "true" if self.stored else "false"
+        return str(self.stored)
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,7 @@ class Plugin:
     inherit_from: str | None
     settings: tuple[Setting, ...]
     required_groups: tuple[tuple[str, ...], ...]
+    select: tuple[str, ...] = ()  # Meltano's `select` rules in effect ("reviews.*", "!x.*")
 
     def setting(self, name: str) -> Setting:
         return next(s for s in self.settings if s.name == name)
@@ -184,6 +199,7 @@ def _to_setting(name: str, meta: dict[str, Any], env_var: str) -> Setting:
         source=str(getattr(meta.get("source"), "value", meta.get("source"))),
         env_var=env_var,
         options=options,
+        stored=meta.get("unexpanded_value", meta.get("value")),
     )
 
 
@@ -195,6 +211,7 @@ def _describe(root: Path, plugin: Any, service: Any) -> Plugin:
         if not name.startswith("_") and meta.get("setting") is not None
     )
     label, description = _card_text(root, plugin)
+    select = service.get("_select") or []
     return Plugin(
         name=plugin.name,
         label=label,
@@ -203,6 +220,7 @@ def _describe(root: Path, plugin: Any, service: Any) -> Plugin:
         inherit_from=plugin.inherit_from,
         settings=settings,
         required_groups=tuple(tuple(g) for g in (plugin.settings_group_validation or [])),
+        select=tuple(str(r) for r in select),
     )
 
 
@@ -297,6 +315,11 @@ def loader_setting(root: Path, loader: str, name: str) -> Any:
 def parse_value(setting: Setting, raw: str) -> Any:
     """The typed value for what was typed into the form, or SettingsError."""
     text = raw.strip()
+    if not setting.secret and _ENV_REFERENCE.search(text):
+        raise SettingsError(
+            f"{setting.label} cannot hold $NAME or ${{NAME}}: Meltano would replace it with an "
+            "environment variable's value. Type the value itself."
+        )
     if setting.kind == "integer":
         try:
             return int(text)
@@ -348,9 +371,12 @@ def save(root: Path, name: str, form: dict[str, str]) -> list[str]:
             if setting.source in {"meltano_environment", "meltano_yml"}:
                 plans.append((setting, None))
             continue
+        if raw.strip() == setting.display:  # sent back as shown (a stored reference too)
+            continue
         value = parse_value(setting, raw)
-        if value != setting.value:
+        if value != setting.stored:
             plans.append((setting, value))
+    _check_host_change(plugin, plans)
     secrets = {s.name: v for s, v in plans if s.secret}
     plain = {s.name: v for s, v in plans if not s.secret}
     if plain:
@@ -358,6 +384,107 @@ def save(root: Path, name: str, form: dict[str, str]) -> list[str]:
     if secrets:
         _write_secrets(root, name, secrets)
     return [s.name for s, _ in plans]
+
+
+# -- stream selection ---------------------------------------------------------------------
+
+
+def streams(root: Path, name: str) -> list[str]:
+    """The tap's streams, from the catalog Meltano kept from its last discovery (a Save and
+    Test or a run): [] before the first. Read from the file, not by running discovery."""
+    catalog = root / ".meltano" / "run" / name / "tap.properties.json"
+    try:
+        data = json.loads(catalog.read_text())
+    except (FileNotFoundError, ValueError):
+        return []
+    found = [str(s.get("tap_stream_id") or s.get("stream")) for s in data.get("streams") or []]
+    return sorted(dict.fromkeys(n for n in found if n and n != "None"))
+
+
+def _stream_of(rule: str) -> str:
+    return rule.removeprefix("!").split(".", 1)[0]
+
+
+def is_selected(rules: tuple[str, ...] | list[str], stream: str) -> bool:
+    """Meltano's reading of `select` for a whole stream: a positive rule's stream pattern
+    matches it, and no `!stream.*` exclusion does."""
+    positive = [r for r in rules if not r.startswith("!")]
+    excluded = [r for r in rules if r.startswith("!") and r.endswith(".*")]
+    return any(fnmatch(stream, _stream_of(r)) for r in positive) and not any(
+        fnmatch(stream, _stream_of(r)) for r in excluded
+    )
+
+
+def choose_streams(root: Path, name: str, chosen: list[str]) -> list[str]:
+    """Store which streams sync as Meltano `select` rules in the active environment (what
+    `meltano select` would write there), keeping the project's own property-level rules for
+    the streams still chosen. Returns the rules written."""
+    plugin = extractor(root, name)
+    known = streams(root, name)
+    unknown = [s for s in chosen if s not in known]
+    if unknown:
+        raise SettingsError(f"There is no stream called '{unknown[0]}' in {plugin.label}.")
+    if not chosen:
+        raise SettingsError("Choose at least one stream (or Pause the source).")
+    current = list(plugin.select)
+    keep = [
+        r
+        for r in current
+        if not r.startswith("!") and any(fnmatch(s, _stream_of(r)) for s in chosen)
+    ]
+    add = [f"{s}.*" for s in chosen if not any(fnmatch(s, _stream_of(r)) for r in keep)]
+    negatives = [
+        r
+        for r in current
+        if r.startswith("!") and not (r.endswith(".*") and _stream_of(r) in chosen)
+    ]
+    exclude = [
+        f"!{s}.*" for s in known if s not in chosen and is_selected([*keep, *add, *negatives], s)
+    ]
+    rules = list(dict.fromkeys([*keep, *add, *negatives, *exclude]))
+    _write_config(root, name, {}, select=rules)
+    return rules
+
+
+def restore(root: Path, before: Plugin, names: list[str]) -> None:
+    """Put the settings `names` back as they were in `before` (a failed Save and Test on a
+    working source): each value back in the store it came from, or removed from the store
+    Save wrote it to when it came from elsewhere (a default, the plugin's definition)."""
+    previous = {s.name: s for s in before.settings if s.name in names}
+    secrets = {
+        n: s.value if s.source == "dotenv" else None for n, s in previous.items() if s.secret
+    }
+    plain = {
+        n: s.stored if s.source in {"meltano_environment", "meltano_yml"} else None
+        for n, s in previous.items()
+        if not s.secret
+    }
+    if plain:
+        _write_config(root, before.name, plain)
+    if secrets:
+        _write_secrets(root, before.name, secrets)
+
+
+def _host(value: Any) -> str:
+    text = str(value or "").strip().lower()
+    return urlparse(text).netloc if "://" in text else text
+
+
+def _check_host_change(plugin: Plugin, plans: list[tuple[Setting, Any]]) -> None:
+    """Refuse a new API host unless every stored secret is typed again with it: the stored
+    key was given for the old host, and a run would send it to the new one."""
+    moved = [s for s, v in plans if s.addresses_a_host and _host(v) != _host(s.value)]
+    if not moved or not any(_host(s.value) for s in moved):
+        return
+    typed = {s.name for s, _ in plans if s.secret}
+    again = [s.label for s in plugin.settings if s.secret and s.is_set and s.name not in typed]
+    if again:
+        names = " and ".join(again)
+        ones = "ones are" if len(again) > 1 else "one is"
+        raise SettingsError(
+            f"The {moved[0].label} now points at another host: type {names} again, so the "
+            f"stored {ones} never sent there."
+        )
 
 
 def forget(root: Path, name: str) -> None:
@@ -415,8 +542,16 @@ def _named(seq: Any, name: str) -> Any:
     return None
 
 
-def _write_config(root: Path, name: str, values: dict[str, Any], *, create: bool = True) -> None:
-    """Non-secret values into the active environment's config (else the plugin's own)."""
+def _write_config(
+    root: Path,
+    name: str,
+    values: dict[str, Any],
+    *,
+    create: bool = True,
+    select: list[str] | None = None,
+) -> None:
+    """Non-secret values into the active environment's config (else the plugin's own);
+    `select`, when given, as the plugin's `select` rules there."""
     env_name = active_environment(root)
     yaml = _yaml()
     for path in project_files(root):
@@ -433,14 +568,20 @@ def _write_config(root: Path, name: str, values: dict[str, Any], *, create: bool
         if entry is None:
             entry = CommentedMap(name=name)
             extractors_seq.append(entry)
-        _apply(entry, values)
+        if values:
+            _apply(entry, values)
+        if select is not None:
+            entry["select"] = CommentedSeq(select)
         _dump(yaml, doc, path)
         return
     for path in project_files(root):  # no environment: the plugin definition itself
         doc = yaml.load(path.read_text())
         entry = _named(((doc or {}).get("plugins") or {}).get("extractors"), name)
         if entry is not None:
-            _apply(entry, values)
+            if values:
+                _apply(entry, values)
+            if select is not None:
+                entry["select"] = CommentedSeq(select)
             _dump(yaml, doc, path)
             return
     raise KeyError(name)

@@ -74,9 +74,13 @@ def _setup(
     return CONNECTED, "The last connection test passed."
 
 
-def _sync(schedule: Schedule | None, run: RunSummary | None, running: bool) -> tuple[str, str]:
+def _sync(
+    schedule: Schedule | None, run: RunSummary | None, running: bool, setup: str
+) -> tuple[str, str]:
     if running or (run is not None and run.status == "running"):
         return SYNCING, "A run is under way."
+    if setup == INCOMPLETE:  # Chord's rule: nothing runs until the setup is complete
+        return PAUSED, "Paused until the setup is complete and tested."
     if schedule is None:
         return PAUSED, "No schedule yet."
     if schedule.paused:
@@ -84,8 +88,9 @@ def _sync(schedule: Schedule | None, run: RunSummary | None, running: bool) -> t
     if schedule.manual:
         return PAUSED, "Runs only when started by hand."
     nxt = schedules.next_runs(schedule, datetime.now(UTC), 1)
-    when = nxt[0].strftime("%Y-%m-%d %H:%M %Z") if nxt else "never"
-    return SCHEDULED, f"Next run {when}."
+    if not nxt:
+        return PAUSED, "This schedule never runs: no date matches its cron."
+    return SCHEDULED, f"Next run {nxt[0].strftime('%Y-%m-%d %H:%M %Z')}."
 
 
 def status(root: Path, plugin: settings.Plugin) -> SourceStatus:
@@ -96,9 +101,22 @@ def status(root: Path, plugin: settings.Plugin) -> SourceStatus:
     run = runs.last_run(root, schedule.name) if schedule else None
     running = runs.is_running(root, schedule.name) if schedule else False
     setup, setup_note = _setup(plugin, test, current, run)
-    sync, sync_note = _sync(schedule, run, running)
+    sync, sync_note = _sync(schedule, run, running, setup)
     return SourceStatus(plugin, setup, setup_note, sync, sync_note, schedule, run, test)
 
 
 def all_statuses(root: Path) -> list[SourceStatus]:
     return [status(root, plugin) for plugin in settings.extractors(root)]
+
+
+def not_ready(root: Path, schedule: Schedule) -> str | None:
+    """Why the clock must not start `schedule` (a source's setup is Incomplete), or None."""
+    for name in schedule.sources:
+        try:
+            plugin = settings.extractor(root, name)
+        except KeyError:
+            continue
+        found = status(root, plugin)
+        if found.setup == INCOMPLETE:
+            return f"{name} is Incomplete ({found.setup_note}): not started"
+    return None

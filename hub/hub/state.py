@@ -9,11 +9,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from hub.private import private_dir
+
 
 def hub_dir(root: Path) -> Path:
-    path = root / ".meltano" / "hub"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """.meltano/hub/, made owner-only (see hub/private.py)."""
+    (root / ".meltano").mkdir(parents=True, exist_ok=True)
+    return private_dir(root / ".meltano" / "hub")
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -41,7 +43,7 @@ def secret_key(root: Path) -> bytes:
     except FileNotFoundError:
         key = secrets.token_hex(32).encode()
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # owner-only
         except FileExistsError:  # another process made it first
             return path.read_bytes()
         with os.fdopen(fd, "wb") as out:

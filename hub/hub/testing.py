@@ -148,6 +148,7 @@ class FakeLauncher:
     clock: FakeClock
     started: list[tuple[str, datetime]] = field(default_factory=list)
     runs: dict[str, RunSummary] = field(default_factory=dict)
+    incomplete: set[str] = field(default_factory=set)  # schedules whose setup is Incomplete
     _pid: int = 1000
 
     def start(self, name: str) -> int:
@@ -181,6 +182,9 @@ class FakeLauncher:
     def is_running(self, name: str) -> bool:
         run = self.runs.get(name)
         return run is not None and run.status == "running"
+
+    def not_ready(self, name: str) -> str | None:
+        return f"{name} is Incomplete: not started" if name in self.incomplete else None
 
     def names(self) -> list[str]:
         return [name for name, _ in self.started]

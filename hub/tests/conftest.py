@@ -93,8 +93,10 @@ def hub_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def hub_server(hub_project: Path) -> Iterator[HubServer]:
-    server = start_hub(hub_project, hub_project.parent / "hub.log")
+def hub_server(hub_project: Path, request: pytest.FixtureRequest) -> Iterator[HubServer]:
+    """`hub serve` over the module's project; a module's `HUB_ENV` dict adds to its env."""
+    extra = getattr(request.module, "HUB_ENV", None)
+    server = start_hub(hub_project, hub_project.parent / "hub.log", extra)
     yield server
     stop_hub(server)
 

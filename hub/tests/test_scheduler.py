@@ -10,24 +10,39 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from hub.runs import END_MARK, RunSummary, is_running, last_run, meltano_runs, new_log, read_log
+from hub.runs import (
+    END_MARK,
+    RunSummary,
+    StreamFacts,
+    is_running,
+    last_run,
+    meltano_runs,
+    new_log,
+    read_log,
+    try_lock,
+)
 from hub.scheduler import (
     AlreadyRunning,
     Event,
+    Period,
     ProjectLauncher,
     Scheduler,
+    _wrapper,
     run_now,
     serve,
     warehouse_lock_path,
 )
-from hub.schedules import load_schedules, save_schedule, set_paused
+from hub.schedules import get_schedule, load_schedules, save_schedule, set_paused
 from hub.testing import FakeClock, FakeLauncher, project_env
+
+from hub import scheduler as scheduler_module
 
 
 @pytest.fixture
@@ -112,6 +127,69 @@ def test_paused_schedule_does_not_run_and_resumes_without_a_burst(project: Path)
     clock.set(utc(2026, 5, 2, 5, 58))  # (overnight: nothing is due)
     tick_through(scheduler, clock, utc(2026, 5, 2, 6, 1))
     assert launcher.started == [("okendo-reviews-daily", utc(2026, 5, 2, 6, 0))]
+
+
+def test_a_source_whose_setup_is_incomplete_is_never_started(project: Path) -> None:
+    only(project, "okendo-reviews-daily")  # 06:00 UTC
+    clock = FakeClock(utc(2026, 5, 1, 5, 55))
+    launcher = FakeLauncher(clock, incomplete={"okendo-reviews-daily"})
+    scheduler = Scheduler(project, clock, launcher)
+    events = tick_through(scheduler, clock, utc(2026, 5, 1, 6, 1))
+    assert launcher.started == []
+    assert [(e.action, e.reason) for e in events] == [
+        ("skipped", "okendo-reviews-daily is Incomplete: not started")
+    ]
+    # The real check: never tested here and never run, tap-okendo is Incomplete.
+    assert ProjectLauncher(project).not_ready("okendo-reviews-daily") == (
+        "tap-okendo is Incomplete (Not tested yet: open it and Save and Test.): not started"
+    )
+
+
+def test_a_manual_period_runs_on_its_own_state_with_the_taps_dates(
+    project: Path,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Run now with a date range: `meltano run` on a state of its own (the schedule's
+    bookmarks are neither read nor moved), the dates reaching the tap as its settings."""
+    fake = tmp_path / "meltano"
+    fake.write_text(
+        '#!/bin/sh\necho "args: $*"\n'
+        'echo "dates: $TAP_RECHARGE_START_DATE ${TAP_RECHARGE_END_DATE:-none}"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr(scheduler_module, "MELTANO", str(fake))
+    schedule = get_schedule(project, "recharge-hourly")
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    umask = os.umask(0o022)
+    try:
+        for period, args, dates in (
+            (
+                Period(date(2026, 1, 1)),
+                "run --state-id-suffix hub-2026-01-01-to-now --full-refresh recharge",
+                "dates: 2026-01-01T00:00:00Z none",
+            ),
+            (
+                Period(),
+                "run --state-id-suffix hub-all-data --full-refresh recharge",
+                "dates:  none",
+            ),
+        ):
+            fd = try_lock(project, schedule)
+            assert fd is not None
+            assert _wrapper(project, schedule.name, "0" * 32, fd, period) == 0
+            os.close(fd)
+            out = capfd.readouterr().out
+            assert f"args: {args}\n" in out
+            assert f"\n{dates}\n" in out
+    finally:
+        os.umask(umask)
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert Period.decode(Period(date(2026, 1, 1), date(2026, 1, 31)).encode()) == Period(
+        date(2026, 1, 1), date(2026, 1, 31)
+    )
 
 
 def test_overlapping_run_is_refused(project: Path) -> None:
@@ -336,13 +414,78 @@ MELTANO_ONLY = (
 )
 
 
+def metric(stream: str, value: int) -> str:
+    tags = f'{{"stream":"{stream}","pid":1,"context":{{}}}}'
+    return f'METRIC: {{"type":"counter","metric":"record_count","value":{value},"tags":{tags}}}'
+
+
+# Shaped on a real tap-recharge run with a token lacking one scope, and a failing one.
+SKIPPED_SCOPE = (
+    meltano_lines(
+        ("info", "tap-recharge", "Beginning full_table sync of 'customers'..."),
+        ("info", "tap-recharge", metric("customers", 7)),
+        (
+            "warning",
+            "tap-recharge",
+            "Skipping stream charges: the access token lacks the read_charges scope (HTTP 403: "
+            "Forbidden). Add the scope to the token to copy it.",
+        ),
+        ("info", "tap-recharge", "Skipping deselected stream 'webhooks'."),
+        ("info", "tap-recharge", "Beginning incremental sync of 'orders'..."),
+        ("info", "tap-recharge", metric("orders", 0)),
+        ("info", "target-duckdb", 'Loading 7 rows into \'"warehouse"."raw_recharge"."customers"\''),
+    )
+    + f"{END_MARK}0 at 2026-11-22T16:28:06+00:00\n"
+)
+FAILS_MID_STREAM = (
+    meltano_lines(
+        ("info", "tap-recharge", "Beginning full_table sync of 'customers'..."),
+        ("info", "tap-recharge", metric("customers", 7)),
+        ("info", "tap-recharge", "Beginning incremental sync of 'orders'..."),
+        (
+            "error",
+            "tap-recharge",
+            "tap-recharge: Recharge answered HTTP 500 on /orders three times: try again later.",
+        ),
+        ("error", "meltano", "Extractor failed"),
+    )
+    + f"{END_MARK}1 at 2026-11-22T16:28:06+00:00\n"
+)
+
+
+def test_streams_are_green_amber_red_with_the_taps_own_line(tmp_path: Path) -> None:
+    (tmp_path / "skipped.log").write_text(SKIPPED_SCOPE)
+    (tmp_path / "failed.log").write_text(FAILS_MID_STREAM)
+    skipped = read_log(tmp_path / "skipped.log")
+    assert skipped.streams == (
+        StreamFacts("customers", 7, "Green"),
+        StreamFacts(
+            "charges",
+            None,
+            "Amber",
+            "Skipping stream charges: the access token lacks the read_charges scope (HTTP 403: "
+            "Forbidden). Add the scope to the token to copy it.",
+        ),
+        StreamFacts("orders", 0, "Green"),
+    )
+    summary = RunSummary("s", "success", utc(2026, 11, 22, 16), None, 7, None, skipped.streams)
+    assert summary.outcome == "Warning"  # never a plain Success with a stream left out
+    failed = read_log(tmp_path / "failed.log")
+    assert failed.error == "Recharge answered HTTP 500 on /orders three times: try again later."
+    assert failed.streams == (
+        StreamFacts("customers", 7, "Green"),
+        StreamFacts("orders", None, "Red", failed.error),
+    )
+
+
 def test_errors_read_in_plain_words(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MELTANO_DATABASE_URI", f"sqlite:///{project / '.meltano' / 'meltano.db'}")
     started = utc(2026, 11, 22, 16, 7)
     new_log(project, "okendo-reviews-daily", "1" * 32, started).write_text(DBT_FAILS_AFTER_LOAD)
     run = last_run(project, "okendo-reviews-daily")
+    assert run is not None and run.log == f"20261122T160700000000Z-{'1' * 32}"
     # The load worked (5 rows) but the job failed in dbt: failed, and dbt's own line says why.
-    assert run == RunSummary(
+    assert replace(run, streams=(), log="") == RunSummary(
         "okendo-reviews-daily",
         "failed",
         started,
