@@ -91,12 +91,13 @@ def test_killed_resumed_then_incremental_through_faults_gives_exact_tables(
     shop = shopify_sandbox(scale=0.05, throttle_storm_every=11, error_rate=0.03, bulk_polls=6)
     pipeline.point_at_shopify(shop, **FAST)
 
-    # 1. a run killed while its orders bulk job runs (before the target saw any state)
+    # 1. a run killed while its three bulk jobs run side by side (the tap starts them all
+    # before reading the first), before the target saw any state
     run = threading.Thread(target=pipeline.meltano, args=("run", *BLOCKS), daemon=True)
     run.start()
     deadline = time.monotonic() + 90
-    while not shop.stats()["bulk_operations_created"].get("orders"):
-        assert time.monotonic() < deadline, "the orders bulk job never started"
+    while len(shop.stats()["bulk_operations_created"]) < 3:
+        assert time.monotonic() < deadline, "the three bulk jobs never started"
         time.sleep(0.05)
     for process in psutil.Process().children(recursive=True):
         process.kill()  # SIGKILL meltano, the tap and the target: this test's own children
@@ -104,16 +105,26 @@ def test_killed_resumed_then_incremental_through_faults_gives_exact_tables(
     assert not run.is_alive()
 
     # 2. restarted (Meltano still sees the killed run as running: --force, as it advises),
-    # it adopts the killed run's job instead of starting a second one
+    # it adopts the killed run's jobs (found through `bulkOperations`, their queries the
+    # ones it builds) instead of starting more
     done = pipeline.meltano("run", "--force", *BLOCKS)
     assert done.returncode == 0, done.stderr[-4000:]
-    assert "adopting running bulk operation" in done.stdout + done.stderr
+    for export in ("orders", "customers", "products"):
+        assert f"the {export} bulk export: adopting running bulk operation" in done.stderr
     assert_raw_equals_truth(pipeline, shop.truth())
     jobs = shop.stats()["bulk_operations_created"]
     assert jobs == {"orders": 1, "customers": 1, "products": 1}
 
     # 3. orders change, old orders get refunds, customers sign up; the next bulk job FAILS
     # with partial data: the incremental run re-runs it and the tables are exact again
+    # (first ties in the bookmark's own second: the filter is >=, so they are not lost)
+    shop.mutate(
+        changed_orders=2,
+        changed_customers=2,
+        changed_products=2,
+        changed_checkouts=2,
+        second="bookmark",
+    )
     changed = shop.mutate(changed_orders=6, refunds_on_old_orders=3, new_customers=4)
     shop.sandbox.jobs.fail_first = sum(jobs.values()) + 1
     # (--force again: Meltano marks the killed run stale only after 5 minutes)
@@ -136,3 +147,9 @@ def test_killed_resumed_then_incremental_through_faults_gives_exact_tables(
         f"select count(distinct refund_id) from staging.stg_shopify__order_line_refunds "
         f"where refund_id in ({refunds})"
     ) == [(3,)]
+    # every refund line carries its order: the order of the line it refunds
+    assert pipeline.query(
+        "select count(*) from staging.stg_shopify__order_line_refunds r "
+        "join staging.stg_shopify__order_lines l on l.order_line_id = r.line_item_id "
+        "where r.order_id is distinct from l.order_id"
+    ) == [(0,)]

@@ -6,7 +6,9 @@
   GET  /_sandbox/truth[?scopes=a,b]        ground truth (60-day window without read_all_orders)
   GET|DELETE /_sandbox/stats               counters (DELETE resets the request counters)
   POST /_sandbox/mutate                    {"changed_orders", "refunds_on_old_orders",
-                                            "new_customers", "seed"} -> ids touched
+                                            "new_customers", "changed_customers",
+                                            "changed_products", "changed_checkouts", "seed",
+                                            "second"} -> ids touched
 
 Rate limit: Shopify's leaky bucket of cost points. A query's requested cost is taken before
 it runs (THROTTLED, nothing taken, when the bucket holds less), the difference to its actual
@@ -17,11 +19,13 @@ drained (another app of the shop spent it) and is answered THROTTLED.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import GraphQLError
@@ -32,18 +36,28 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from sandbox.faults import Faults
-from sandbox.shopify import graph
+from sandbox.shopify import contract, graph
 from sandbox.shopify.bulk import BulkJobs
 from sandbox.shopify.data import DAY, VISIBLE_DAYS, Store
 
-VERSIONS = tuple(f"{year}-{month:02d}" for year in (2025, 2026) for month in (1, 4, 7, 10))
-DEFAULT_VERSION = "2026-01"
+VERSIONS = contract.VERSIONS  # the versions whose real schema the sandbox serves
+DEFAULT_VERSION = "2026-10"
+_QUARTERLY = re.compile(r"^(\d{4})-(01|04|07|10)$")
 # Public, fixed sandbox credentials (they open nothing but this fake).
 ACCESS_TOKEN = "shpat_sandbox0000000000000000000000000"
 CLIENT_ID = "sandbox-client-id-0123456789abcdef"
 CLIENT_SECRET = "shpss_sandbox_secret_0123456789abcdef"
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 _RATE_DOCS = "https://shopify.dev/api/usage/rate-limits"
+MUTATE_COUNTS = (
+    "changed_orders",
+    "refunds_on_old_orders",
+    "new_customers",
+    "changed_customers",
+    "changed_products",
+    "changed_checkouts",
+    "seed",
+)
 
 
 class PointBucket:
@@ -240,17 +254,40 @@ def _format(errors: list[GraphQLError]) -> list[dict[str, Any]]:
     return [dict(error.formatted) for error in errors]
 
 
+def end_of_support(version: str) -> datetime:
+    """Shopify supports each stable version for at least 12 months from its release."""
+    year, month = int(version[:4]), int(version[5:7])
+    return datetime(year + 1, month, 1, tzinfo=UTC)
+
+
+def served_version(version: str, now: float) -> str | None:
+    """The version Shopify answers a request for `version` with: itself, the oldest
+    supported stable version for a retired one (Shopify falls forward and says so in
+    `X-Shopify-API-Version`), or None (404) for a version that does not exist."""
+    if version == "unstable":
+        return version
+    match = _QUARTERLY.match(version)
+    stable = [v for v in VERSIONS if v != "unstable"]
+    if not match or version > stable[-1]:
+        return None
+    moment = datetime.fromtimestamp(now, UTC)
+    supported = [v for v in stable if end_of_support(v) > moment] or stable[-1:]
+    return version if version >= supported[0] else supported[0]
+
+
 async def graphql_endpoint(request: Request) -> Response:
     sandbox: ShopifySandbox = request.app.state.sandbox
-    response = await _answer(request, sandbox)
+    version = served_version(request.path_params["version"], sandbox.clock())
+    if version is None:
+        response = _json({"errors": "Not Found"}, 404)
+    else:
+        response = await _answer(request, sandbox, version)
+        response.headers["X-Shopify-API-Version"] = version
     sandbox.statuses[response.status_code] += 1
     return response
 
 
-async def _answer(request: Request, sandbox: ShopifySandbox) -> Response:
-    version = request.path_params["version"]
-    if version not in VERSIONS:
-        return _json({"errors": "Not Found"}, 404)
+async def _answer(request: Request, sandbox: ShopifySandbox, version: str) -> Response:
     if not sandbox.token_valid(request.headers.get("x-shopify-access-token")):
         return _json({"errors": INVALID_TOKEN}, 401)
     call = sandbox.next_call()
@@ -265,7 +302,7 @@ async def _answer(request: Request, sandbox: ShopifySandbox) -> Response:
     except ValueError as exc:
         return _json({"errors": str(exc)}, 400)
     query, variables, operation_name = payload
-    prepared = graph.prepare(query, variables, operation_name)
+    prepared = graph.prepare(query, variables, operation_name, contract.real_schema(version))
     if prepared.errors:
         return _json(
             {"errors": _format(prepared.errors), "extensions": {"cost": _cost(sandbox, 0, 0)}}
@@ -392,12 +429,12 @@ async def admin_mutate(request: Request) -> Response:
     sandbox: ShopifySandbox = request.app.state.sandbox
     try:
         body = json.loads(await request.body() or b"{}")
-        options = {
-            key: int(body[key])
-            for key in ("changed_orders", "refunds_on_old_orders", "new_customers", "seed")
-            if body.get(key) is not None
+        options: dict[str, Any] = {
+            key: int(body[key]) for key in MUTATE_COUNTS if body.get(key) is not None
         }
-        unknown = set(body) - {"changed_orders", "refunds_on_old_orders", "new_customers", "seed"}
+        if body.get("second") is not None:
+            options["second"] = str(body["second"])
+        unknown = set(body) - {*MUTATE_COUNTS, "second"}
         if unknown:
             raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
         result = sandbox.store.mutate(int(sandbox.clock()), **options)

@@ -1,12 +1,13 @@
 """Bulk operations: `bulkOperationRunQuery`, the background export, status and the JSONL file.
 
-A job validates its inner query (one top-level connection, at most 5 connections, nested at
-most 2 levels, no top-level node/nodes, `id` selected on every parent of a nested
-connection), then runs it in a thread through the same GraphQL engine, 250 root objects at a
-time, and writes JSONL: each object one line, the nodes of a nested connection separate lines
-carrying `__parentId` (a connection inside a list, like a refund's refundLineItems, points at
-the list item's id). Lines are shuffled within each window, so a child can come before its
-parent (Shopify's `groupObjects: false`, the default since 2026-01).
+A job validates its inner query against the real schema of the request's version
+(contract.py), then against Shopify's bulk rules with Shopify's own userError texts (at most 5
+connections, at most 2 levels of them, no top-level node/nodes, edges > node only, `id` on
+every parent of a nested connection, no connection inside a list field such as
+Order.refunds), then runs it in a thread through the sandbox's GraphQL engine, 250 root
+objects at a time, and writes JSONL: each object one line, the nodes of a nested connection
+separate lines carrying `__parentId`. Lines are shuffled within each window, so a child can
+come before its parent (`groupObjects: false`, the default since 2026-01; true before).
 
 Status as a client sees it: CREATED in the run answer; RUNNING until it has been polled
 `polls` times (node(id:) or currentBulkOperation) *and* the export is done (and `seconds`
@@ -31,6 +32,10 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
@@ -38,7 +43,7 @@ from graphql import (
     validate,
 )
 
-from sandbox.shopify import graph
+from sandbox.shopify import contract, graph
 from sandbox.shopify.data import gid, iso
 
 MAX_CONNECTIONS = 5
@@ -108,7 +113,7 @@ class BulkJobs:
     # -- GraphQL fields -------------------------------------------------------------------
     def run(self, query: str, ctx: graph.Context, grouped: bool = False) -> dict[str, Any]:
         try:
-            root_field = validate_bulk_query(query)
+            root_field = validate_bulk_query(query, contract.real_schema(ctx.version))
         except BulkError as exc:
             return _user_error(str(exc), "INVALID")
         with self._lock:
@@ -153,6 +158,16 @@ class BulkJobs:
         if not self.jobs:
             return None
         return self.render(max(self.jobs.values(), key=lambda j: j.number).id, ctx)
+
+    def listing(
+        self, ctx: graph.Context, status: str | None, kind: str | None
+    ) -> list[dict[str, Any]]:
+        """`bulkOperations`: every job, newest first, with the given status (a look at each
+        counts as a poll, as node(id:) does)."""
+        if kind not in (None, "QUERY"):
+            return []  # the sandbox runs bulk queries only
+        rendered = [self.render(j.id, ctx) for j in sorted(self.jobs.values(), key=_newest)]
+        return [r for r in rendered if r is not None and status in (None, r["status"])]
 
     def cancel(self, global_id: str, ctx: graph.Context) -> dict[str, Any]:
         job = self.jobs.get(global_id)
@@ -277,6 +292,10 @@ class BulkJobs:
         }
 
 
+def _newest(job: Job) -> int:
+    return -job.number
+
+
 def _user_error(message: str, code: str) -> dict[str, Any]:
     return {
         "bulkOperation": None,
@@ -294,47 +313,116 @@ def _error_code(errors: list[GraphQLError]) -> str:
 
 
 # -- validation -------------------------------------------------------------------------------
-def validate_bulk_query(query: str) -> str:
-    """The root connection's field name, or BulkError saying what Shopify would refuse."""
+# Shopify's own userError texts for bulkOperationRunQuery (code INVALID, field ["query"]), as
+# Shopify answers them; the rules are those of https://shopify.dev/docs/api/usage/bulk-operations/queries
+# ("Operation restrictions"): at most five connections, at most two levels of connections,
+# no top-level node/nodes, contents through edges > node, `id` on every parent of a nested
+# connection, and no connection inside a list field.
+NODES_ONLY = (
+    "All connection fields in a bulk query must select their contents using 'edges' > 'node', "
+    "e.g: '{0} {{ edges {{ node {{'. Selecting via 'nodes' is not supported. Invalid connection "
+    "fields: '{1}'."
+)
+TOP_LEVEL_NODE = "Bulk queries cannot contain a top level `node` field."
+TOO_DEEP = "Bulk queries cannot contain connections with a nesting depth greater than 2."
+TOO_MANY = "Bulk queries cannot contain more than 5 connections."
+PARENT_ID = (
+    "The parent 'node' field for a nested connection must select the 'id' field without an "
+    "alias and must be of 'ID' return type. Connection fields without 'id': {0}."
+)
+IN_LIST = "Queries that contain a connection field within a list field are not currently supported."
+NO_CONNECTION = "Bulk queries must contain at least one connection."
+NOT_A_QUERY = "Invalid operation type. Only `query` operations are supported."
+
+
+@dataclass
+class _Analysis:
+    connections: int = 0
+    depth: int = 0
+    nodes_fields: list[str] = field(default_factory=list)
+    without_id: list[str] = field(default_factory=list)
+    in_list: bool = False
+    top_level_node: bool = False
+
+
+def validate_bulk_query(query: str, schema: GraphQLSchema | None = None) -> str:
+    """The root connection's field name, or BulkError with Shopify's message. `schema` is
+    the real schema of the request's version (graph.SCHEMA when the contracts are absent)."""
+    schema = schema or graph.SCHEMA
+    if not query.strip():
+        raise BulkError("Invalid bulk query: syntax error, unexpected end of file")
     try:
         document = parse(query)
     except GraphQLError as exc:
         raise BulkError(f"Invalid bulk query: {exc.message}") from exc
-    errors = validate(graph.SCHEMA, document)
+    errors = validate(schema, document)
     if errors:
         raise BulkError(f"Invalid bulk query: {errors[0].message}")
+    problems = bulk_rule_errors(query, schema)
+    if problems:
+        raise BulkError(problems[0])
+    # The sandbox runs the query on its own engine: it must know every field too.
+    if schema is not graph.SCHEMA:
+        own = validate(graph.SCHEMA, document)
+        if own:
+            raise BulkError(f"Invalid bulk query: the sandbox does not serve {own[0].message}")
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    return next(
+        s.name.value
+        for s in operation.selection_set.selections
+        if isinstance(s, FieldNode) and not s.name.value.startswith("__")
+    )
+
+
+def bulk_rule_errors(query: str, schema: GraphQLSchema) -> list[str]:
+    """Shopify's bulk-operation rule violations of a (schema-valid) query, in Shopify's order."""
+    document = parse(query)
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if len(operations) != 1 or operations[0].operation.value != "query":
-        raise BulkError("Invalid bulk query: the bulk query must be a single query operation.")
+        return [NOT_A_QUERY]
     # Shopify's bulk docs never show fragments; the sandbox refuses them (stricter).
     if any(isinstance(d, FragmentDefinitionNode) for d in document.definitions):
-        raise BulkError("Invalid bulk query: fragments are not supported in bulk queries.")
-    roots = [s for s in operations[0].selection_set.selections if isinstance(s, FieldNode)]
-    roots = [s for s in roots if not s.name.value.startswith("__")]
-    if len(roots) != 1:
-        raise BulkError("Invalid bulk query: a bulk query must have exactly one top-level field.")
-    root = roots[0]
-    if root.name.value in ("node", "nodes"):
-        raise BulkError(
-            "Invalid bulk query: top-level `node` and `nodes` fields are not supported."
-        )
-    root_type = graph.SCHEMA.query_type.fields[root.name.value].type  # type: ignore[union-attr]
-    if not get_named_type(root_type).name.endswith("Connection"):
-        raise BulkError("Invalid bulk query: bulk queries must contain at least one connection.")
-    counts = {"connections": 0}
-    _walk(root.selection_set, get_named_type(root_type), 0, counts, root.name.value)
-    if counts["connections"] + 1 > MAX_CONNECTIONS:
-        raise BulkError(
-            f"Invalid bulk query: bulk queries cannot contain more than {MAX_CONNECTIONS} "
-            "connections."
-        )
-    return root.name.value
+        return ["Invalid bulk query: fragments are not supported in bulk queries."]
+    found = _Analysis()
+    assert schema.query_type is not None
+    _analyse(operations[0].selection_set, schema.query_type, 0, False, True, found)
+    out = []
+    if found.nodes_fields:
+        out.append(NODES_ONLY.format(found.nodes_fields[0], "', '".join(found.nodes_fields)))
+    if found.top_level_node:
+        out.append(TOP_LEVEL_NODE)
+    if found.depth > MAX_NESTING:
+        out.append(TOO_DEEP)
+    if found.connections > MAX_CONNECTIONS:
+        out.append(TOO_MANY)
+    if found.without_id:
+        out.append(PARENT_ID.format(", ".join(found.without_id)))
+    if found.in_list:
+        out.append(IN_LIST)
+    if found.connections == 0 and (not out or out == [TOP_LEVEL_NODE]):
+        out.append(NO_CONNECTION)
+    return out
 
 
-def _walk(
-    selection_set: SelectionSetNode | None, parent: Any, depth: int, counts: dict, where: str
+def _is_connection_type(named: Any) -> bool:
+    return (
+        isinstance(named, GraphQLObjectType)
+        and named.name.endswith("Connection")
+        and ("edges" in named.fields)
+    )
+
+
+def _analyse(
+    selection_set: SelectionSetNode | None,
+    parent: Any,
+    depth: int,
+    in_list: bool,
+    top: bool,
+    found: _Analysis,
 ) -> None:
-    """Count nested connections; check nesting depth and `id` on their parents."""
+    """Walk a selection: count connections and their depth (the root is level 1), note
+    `nodes` selections, lists holding connections, and parents of nested connections that
+    lack `id`."""
     if selection_set is None:
         return
     fields = _fields(selection_set)
@@ -342,23 +430,38 @@ def _walk(
         name = node.name.value
         field_def = getattr(parent, "fields", {}).get(name)
         if field_def is None:
-            continue
+            continue  # __typename, or a field of an inline fragment's type (see _fields)
+        if top and name in ("node", "nodes"):
+            found.top_level_node = True
         named = get_named_type(field_def.type)
-        if named.name.endswith("Connection"):
-            counts["connections"] += 1
-            if depth + 1 > MAX_NESTING:
-                raise BulkError(
-                    f"Invalid bulk query: nested connections can be at most {MAX_NESTING} "
-                    f"levels deep ({where} > {name})."
-                )
-            if not any(f.name.value == "id" and f.alias is None for f in fields):
-                raise BulkError(
-                    f"Invalid bulk query: the parent of the nested connection '{name}' must "
-                    "select the 'id' field without an alias."
-                )
-            _walk(node.selection_set, named, depth + 1, counts, f"{where} > {name}")
-        else:
-            _walk(node.selection_set, named, depth, counts, where)
+        if _is_connection_type(named):
+            found.connections += 1
+            found.depth = max(found.depth, depth + 1)
+            if in_list:
+                found.in_list = True
+            if depth >= 1 and not any(f.name.value == "id" and f.alias is None for f in fields):
+                found.without_id.append(name)
+            for part in _fields(node.selection_set) if node.selection_set else []:
+                if part.name.value == "nodes":
+                    found.nodes_fields.append(name)
+                elif part.name.value == "edges":
+                    for inner in _fields(part.selection_set) if part.selection_set else []:
+                        if inner.name.value == "node":
+                            item = get_named_type(named.fields["edges"].type).fields["node"]
+                            _analyse(
+                                inner.selection_set,
+                                get_named_type(item.type),
+                                depth + 1,
+                                in_list,
+                                False,
+                                found,
+                            )
+            continue
+        inner_type = field_def.type
+        if isinstance(inner_type, GraphQLNonNull):
+            inner_type = inner_type.of_type
+        listed = in_list or isinstance(inner_type, GraphQLList)
+        _analyse(node.selection_set, named, depth, listed, False, found)
 
 
 def _fields(selection_set: SelectionSetNode) -> list[FieldNode]:
@@ -407,6 +510,14 @@ def _emit(node: dict[str, Any], parent_id: str | None, out: list[dict[str, Any]]
     out[slot] = line
 
 
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
 def _inline(value: dict[str, Any], owner_id: str | None, out: list[dict[str, Any]]) -> dict:
     """Copy `value` without its connections, emitting their nodes as lines under the nearest
     object with an id (the object itself when it has one)."""
@@ -419,7 +530,9 @@ def _inline(value: dict[str, Any], owner_id: str | None, out: list[dict[str, Any
         elif isinstance(item, dict):
             line[key] = _inline(item, own_id, out)
         elif isinstance(item, list) and item and isinstance(item[0], dict):
-            line[key] = [_inline(entry, own_id, out) for entry in item]
+            # a list of objects (Order.refunds) is copied inline; validation refused any
+            # connection inside it, as Shopify does
+            line[key] = [_copy(entry) for entry in item]
         else:
             line[key] = item
     return line

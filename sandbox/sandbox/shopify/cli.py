@@ -48,6 +48,20 @@ def _data_options(sub: argparse.ArgumentParser) -> None:
         "--orders", type=int, metavar="N", help="exact number of orders (overrides --scale)"
     )
     sub.add_argument(
+        "--per-second",
+        type=int,
+        default=5,
+        metavar="N",
+        help="rows per second in the newest seconds of every table (default 5)",
+    )
+    sub.add_argument(
+        "--burst",
+        type=int,
+        metavar="N",
+        help="rows sharing one second just before the newest (a batch job; default 200 x scale, "
+        "at least 10)",
+    )
+    sub.add_argument(
         "--now",
         metavar="ISO",
         help="the sandbox's clock at start (default: real time; data ends at the start of "
@@ -79,7 +93,14 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         now = parse_iso(args.now) if args.now else None
-        store = Store(seed=args.seed, scale=args.scale, orders_count=args.orders, now=now)
+        store = Store(
+            seed=args.seed,
+            scale=args.scale,
+            orders_count=args.orders,
+            now=now,
+            per_second=args.per_second,
+            burst=args.burst,
+        )
         missing = {s.strip() for s in args.missing_scopes.split(",") if s.strip()}
         unknown = missing - set(READ_SCOPES)
         if unknown:

@@ -33,6 +33,8 @@ from typing import Any
 
 DAY = 86_400
 HISTORY_DAYS = 730
+TAIL_SECONDS = 6  # the dense newest seconds of every table (Store.per_second, Store.burst)
+BURST_AT = 1  # the burst second: just before the newest one
 VISIBLE_DAYS = 60  # orders a token without read_all_orders can see
 SHOP_CURRENCY = "USD"
 CENT = Decimal("0.01")
@@ -176,6 +178,10 @@ class Row:
     seeded: int = 0  # orders: the seeded updated_at, which dates what happened before mutate
 
 
+def _by_updated(row: Row) -> int:
+    return row.updated
+
+
 def _cancelled_at(row: Row) -> int:
     """An hour after the order, but never after its seeded updated_at."""
     return row.created + min(3600, row.seeded - row.created)
@@ -200,6 +206,9 @@ class Table:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def reindex(self) -> None:
+        self.by_updated = sorted((row.updated, row.id) for row in self.rows)
+
     def append(self, row: Row) -> None:
         self.rows.append(row)
         self.by_id[row.id] = row
@@ -220,6 +229,11 @@ class Store:
     scale: float = 1.0
     orders_count: int | None = None
     now: int | None = None  # epoch seconds; None = the start of the current UTC day
+    # Density of the newest timestamps (a busy store): `per_second` rows in each of the
+    # last TAIL_SECONDS seconds before the anchor, and `burst` rows (a batch job) in one of
+    # them; None scales the burst with the store (200 at scale 1, at least 10).
+    per_second: int = 5
+    burst: int | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
@@ -243,6 +257,11 @@ class Store:
         self._build_customers(rng, max(1, round(200 * basis)))
         self._build_orders(rng, n_orders)
         self._build_checkouts(rng, round(80 * basis))
+        burst = self.burst if self.burst is not None else max(10, round(200 * basis))
+        if self.per_second < 0 or burst < 0:
+            raise ValueError("per_second and burst must be >= 0")
+        for table in (self.orders, self.customers, self.products, self.checkouts):
+            self._densify(table, burst)
         self._render_order = functools.lru_cache(maxsize=1024)(self._order)
         # Customers never change once created, so their rendering is cached by index.
         self.customer = functools.lru_cache(maxsize=4096)(self._customer)  # type: ignore[method-assign]
@@ -250,6 +269,23 @@ class Store:
     # -- generation ---------------------------------------------------------------------
     def _stamps(self, rng: random.Random, count: int, lo: int, hi: int) -> list[int]:
         return sorted(rng.randint(lo, hi) for _ in range(count))
+
+    def _densify(self, table: Table, burst: int) -> None:
+        """Move the newest rows (only ever later) into the last seconds before the anchor:
+        `per_second` a second, `burst` in the second BURST_AT before it, so the boundary a
+        reader bookmarks on (the newest second) has neighbours on both sides, and ties."""
+        first = self.anchor - TAIL_SECONDS + 1
+        # the newest seconds first, then the burst: a small table keeps the boundary dense
+        slots = [self.anchor - k for k in range(TAIL_SECONDS) for _ in range(self.per_second)]
+        slots += [self.anchor - BURST_AT] * burst
+        movable = sorted((row for row in table.rows if row.updated < first), key=_by_updated)
+        count = min(len(slots), len(movable) // 3)
+        chosen = movable[len(movable) - count :]
+        for row, second in zip(chosen, sorted(slots[:count]), strict=True):
+            row.updated = second
+            if row.seeded:
+                row.seeded = second
+        table.reindex()
 
     def _build_products(self, rng: random.Random, count: int) -> None:
         created = self._stamps(rng, count, self.start - 200 * DAY, self.anchor - 30 * DAY)
@@ -378,12 +414,22 @@ class Store:
         changed_orders: int = 0,
         refunds_on_old_orders: int = 0,
         new_customers: int = 0,
+        changed_customers: int = 0,
+        changed_products: int = 0,
+        changed_checkouts: int = 0,
         seed: int | None = None,
+        second: str = "clock",
     ) -> dict[str, Any]:
-        """Edit orders, refund old orders, sign up customers; all at one new second.
-        Checks first, so a request it cannot satisfy changes nothing (ValueError)."""
-        if min(changed_orders, refunds_on_old_orders, new_customers) < 0:
-            raise ValueError("changed_orders, refunds_on_old_orders, new_customers must be >= 0")
+        """Edit orders, refund old orders, sign up customers, edit customers, products and
+        abandoned checkouts; all at one second: the clock's (after every stamp), "after"
+        (the second after the newest stamp) or "bookmark" (the newest stamp itself: a tie
+        with the bookmark of a reader that copied up to now). Checks first, so a request
+        it cannot satisfy changes nothing (ValueError)."""
+        counts = (changed_orders, refunds_on_old_orders, new_customers, changed_customers)
+        if min(*counts, changed_products, changed_checkouts) < 0:
+            raise ValueError("every count must be >= 0")
+        if second not in ("clock", "after", "bookmark"):
+            raise ValueError("second must be clock, after or bookmark")
         with self.lock:
             rng = random.Random(
                 f"{self.seed if seed is None else seed}:mutate:{self.mutations + 1}"
@@ -409,7 +455,21 @@ class Store:
                     f"only {len(plans)} orders older than 90 days can take another refund"
                 )
             self.mutations += 1
-            stamp = self.next_stamp(clock)
+            if second == "bookmark":
+                stamp = self.last_stamp
+            else:
+                stamp = self.next_stamp(clock if second == "clock" else self.last_stamp + 1)
+            touched: dict[str, list[int]] = {}
+            for name, table, count in (
+                ("changed_customers", self.customers, changed_customers),
+                ("changed_products", self.products, changed_products),
+                ("changed_checkouts", self.checkouts, changed_checkouts),
+            ):
+                picked = rng.sample(range(len(table)), min(count, len(table)))
+                for i in picked:
+                    table.touch(table.rows[i], stamp)
+                touched[name] = sorted(table.rows[i].id for i in picked)
+            self.customer.cache_clear()  # type: ignore[attr-defined]  # updatedAt moved
             for i in changed:
                 self.orders.touch(self.orders.rows[i], stamp)
             refund_ids = []
@@ -428,6 +488,7 @@ class Store:
                 "refunded_orders": [ORDER_BASE + i + 1 for i, _ in plans],
                 "refunds": refund_ids,
                 "new_customers": new,
+                **touched,
             }
 
     def _refund_plan(self, rng: random.Random, row: Row) -> tuple[int, int, str] | None:
@@ -763,9 +824,11 @@ class Store:
             )
         elif not cancelled and rng.random() < 0.12:
             for _ in range(2 if rng.random() < 0.25 else 1):
-                k = rng.randrange(len(lines))
+                # a return of one line, or of up to 3 lines at once (a parcel sent back)
+                ks = rng.sample(range(len(lines)), min(len(lines), 1 if rng.random() < 0.6 else 3))
                 when = row.created + int((row.seeded - row.created) * rng.random())
-                plans.append((when, [(k, 1, rng.choice(["RETURN", "NO_RESTOCK"]))]))
+                restock = rng.choice(["RETURN", "NO_RESTOCK"])
+                plans.append((when, [(k, 1, restock) for k in sorted(ks)]))
         plans += [(added.created, added.lines) for added in self.added_refunds.get(row.index, [])]
         plans = plans[:MAX_REFUNDS]
         left = {ln["k"]: ln["quantity"] for ln in lines}

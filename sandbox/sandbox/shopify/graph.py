@@ -28,6 +28,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLID,
     GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
@@ -45,7 +46,18 @@ from graphql import (
 )
 from graphql.utilities import value_from_ast
 
-from sandbox.shopify.data import LOCATION_BASE, LOCATIONS, Row, Store, Table, legacy, parse_iso
+from sandbox.shopify.data import (
+    LOCATION_BASE,
+    LOCATIONS,
+    MAX_REFUNDS,
+    REFUND_BASE,
+    Row,
+    Store,
+    Table,
+    gid,
+    legacy,
+    parse_iso,
+)
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 MAX_PAGE = 250
@@ -67,6 +79,7 @@ TYPE_SCOPES = {
     "CustomerConnection": "read_customers",
     "Order": "read_orders",
     "OrderConnection": "read_orders",
+    "Refund": "read_orders",
     "AbandonedCheckout": "read_orders",
     "AbandonedCheckoutConnection": "read_orders",
     "Product": "read_products",
@@ -385,6 +398,13 @@ def lookup(ctx: Context, global_id: str) -> dict[str, Any] | None:
     if kind == "Location":
         index = number - LOCATION_BASE - 1
         return store.location(index) if 0 <= index < len(LOCATIONS) else None
+    if kind == "Refund":  # its order's index is in its id (data.REFUND_BASE)
+        index = (number - REFUND_BASE) // MAX_REFUNDS
+        if not 0 <= index < len(store.orders):
+            return None
+        order = lookup(ctx, gid("Order", store.orders.rows[index].id))
+        found = [r for r in (order or {}).get("_refunds", []) if r["id"] == global_id]
+        return found[0] if found else None
     if kind == "ProductVariant":
         for product in store.products.rows:
             for variant in store.product(product.index)["_variants"]():
@@ -471,6 +491,8 @@ def build() -> GraphQLSchema:
         ("QueryRoot", "shop"): lambda _r, info: SHOP,
         ("QueryRoot", "currentAppInstallation"): _installation,
         ("QueryRoot", "currentBulkOperation"): _current_bulk,
+        ("QueryRoot", "bulkOperations"): _bulk_operations,
+        ("QueryRoot", "nodes"): _nodes,
         ("Mutation", "bulkOperationRunQuery"): _bulk_run,
         ("Mutation", "bulkOperationCancel"): _bulk_cancel,
         ("Order", "lineItems"): _children("_lines"),
@@ -521,9 +543,45 @@ def _current_bulk(_root: Any, info: Any, type: str = "QUERY") -> Any:
     return ctx.jobs.current(ctx) if ctx.jobs and type == "QUERY" else None
 
 
-def _bulk_run(_root: Any, info: Any, query: str, groupObjects: bool = False) -> Any:
+def _bulk_run(_root: Any, info: Any, query: str, groupObjects: bool | None = None) -> Any:
     ctx: Context = info.context
-    return ctx.jobs.run(query, ctx, grouped=groupObjects)
+    if "groupObjects" not in _given_arguments(info):  # Shopify's default: true before 2026-01
+        groupObjects = ctx.version != "unstable" and ctx.version < "2026-01"
+    return ctx.jobs.run(query, ctx, grouped=bool(groupObjects))
+
+
+def _given_arguments(info: Any) -> set[str]:
+    return {argument.name.value for argument in info.field_nodes[0].arguments}
+
+
+_BULK_TERM = re.compile(r"^(operation_type|status):(\w+)$")
+
+
+def _bulk_operations(_root: Any, info: Any, **args: Any) -> dict[str, Any]:
+    """The app's bulk operations, newest first, filtered by `status:` and `operation_type:`
+    terms (the sandbox refuses other terms, stricter than Shopify, which ignores them)."""
+    ctx: Context = info.context
+    wanted: dict[str, str] = {}
+    for token in (args.get("query") or "").split():
+        match = _BULK_TERM.match(token)
+        if token.upper() == "AND":
+            continue
+        if not match:
+            raise GraphQLError(
+                f"Unsupported search term {token!r}: the sandbox filters bulk operations on "
+                "status and operation_type (e.g. status:running operation_type:query)"
+            )
+        wanted[match[1]] = match[2].upper()
+    items = ctx.jobs.listing(ctx, wanted.get("status"), wanted.get("operation_type"))
+    if args.get("reverse"):
+        items.reverse()
+    return list_connection(info, items, {**args, "reverse": False}, _legacy_of)
+
+
+def _nodes(_root: Any, info: Any, ids: list[str]) -> list[Any]:
+    if len(ids) > MAX_PAGE:
+        raise GraphQLError(f"The `ids` argument must hold at most {MAX_PAGE} ids.")
+    return [_node(_root, info, one) for one in ids]
 
 
 def _bulk_cancel(_root: Any, info: Any, id: str) -> Any:
@@ -543,14 +601,27 @@ class Prepared:
     requested: int = 0
 
 
-def prepare(query: str, variables: dict[str, Any] | None, operation_name: str | None) -> Prepared:
-    """Parse and validate, then price the query as Shopify does before running it."""
+def prepare(
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    contract: GraphQLSchema | None = None,
+) -> Prepared:
+    """Parse and validate (against `contract`, Shopify's real schema of the request's
+    version, first: what Shopify refuses is refused as Shopify does; then against the
+    sandbox's own schema, which it executes), then price the query as Shopify does."""
     try:
         document = parse(query)
     except GraphQLError as exc:
         return Prepared(None, None, [exc])
+    if contract is not None:
+        errors = validate(contract, document)
+        if errors:
+            return Prepared(document, None, list(errors))
     errors = validate(SCHEMA, document)
     if errors:
+        if contract is not None:  # valid for Shopify, not implemented here
+            errors = [GraphQLError(f"The sandbox does not serve this yet: {errors[0].message}")]
         return Prepared(document, None, list(errors))
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name:
@@ -650,6 +721,14 @@ class Cost:
             total += self._field(node, type_, value, actual)
         return total
 
+    def _ids(self, node: FieldNode) -> int:
+        """`nodes(ids:)` costs one object per id."""
+        for argument in node.arguments:
+            if argument.name.value == "ids":
+                ids = value_from_ast(argument.value, GraphQLList(GraphQLID), self.variables)
+                return len(ids) if isinstance(ids, list) else 0
+        return 0
+
     def _argument(self, node: FieldNode, name: str) -> Any:
         for argument in node.arguments:
             if argument.name.value == name:
@@ -665,8 +744,10 @@ class Cost:
         inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
         if isinstance(inner, GraphQLList):
             if actual:
-                return sum(1 + self._selection(node.selection_set, named, v, True) for v in value)
-            count = self._argument(node, "first") or 1
+                return sum(
+                    1 + self._selection(node.selection_set, named, v, True) for v in value if v
+                )
+            count = self._argument(node, "first") or self._ids(node) or 1
             return count * (1 + self._selection(node.selection_set, named, None, False))
         return 1 + self._selection(node.selection_set, named, value, actual)
 

@@ -77,12 +77,16 @@ class RunningShopify:
         refunds_on_old_orders: int = 0,
         new_customers: int = 0,
         seed: int | None = None,
+        **more: Any,
     ) -> dict[str, Any]:
+        """Store.mutate over HTTP; `more`: changed_customers, changed_products,
+        changed_checkouts, second ("clock", "after" or "bookmark")."""
         body = {
             "changed_orders": changed_orders,
             "refunds_on_old_orders": refunds_on_old_orders,
             "new_customers": new_customers,
             "seed": seed,
+            **more,
         }
         response = requests.post(f"{self.url}/_sandbox/mutate", json=body, timeout=60)
         response.raise_for_status()
@@ -102,8 +106,13 @@ def start_shopify(
     """Start one sandbox inside `stack` (closed with it). Options: ShopifySandbox fields
     (restore_rate, bucket, throttle_storm_every, error_rate, bulk_polls, bulk_seconds,
     bulk_fail, token_ttl)."""
+    density = {k: options.pop(k) for k in ("per_second", "burst") if k in options}
     store = Store(
-        seed=seed, scale=scale, orders_count=orders, now=None if now is None else int(now)
+        seed=seed,
+        scale=scale,
+        orders_count=orders,
+        now=None if now is None else int(now),
+        **density,
     )
     sandbox = ShopifySandbox(store=store, scopes=tuple(scopes), **options)
     stack.callback(sandbox.close)

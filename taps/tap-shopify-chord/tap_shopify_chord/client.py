@@ -17,6 +17,7 @@ import re
 import threading
 import time
 import typing as t
+from datetime import UTC, date, datetime
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 
@@ -31,7 +32,19 @@ MAX_QUERY_COST = 1000  # Shopify refuses a single query over this many requested
 TOKEN_RENEW_MARGIN = 300.0  # renew a client-credentials token this early (at most 10% of its life)
 MAX_BACKOFF_SECONDS = 60.0
 DEFAULT_COST_GUESS = 50.0  # points assumed for a query not seen yet
-VERSION_PATTERN = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
+# Shopify releases a stable Admin API version each quarter and supports it for at least 12
+# months (https://shopify.dev/docs/api/usage/versioning): the versions this tap is built and
+# tested for (tests validate every query against each one's published schema), with the
+# first day Shopify no longer supports them.
+SUPPORTED_VERSIONS = {
+    "2026-01": date(2027, 1, 1),
+    "2026-04": date(2027, 4, 1),
+    "2026-07": date(2027, 7, 1),
+    "2026-10": date(2027, 10, 1),
+}
+RETIRED_VERSIONS = {"2025-10": date(2026, 10, 1)}  # no `bulkOperations` query before 2026-01
+DEFAULT_VERSION = "2026-10"
+WARN_DAYS = 60
 SHOP_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 TOKEN_HINT = (
     "use an Admin API access token of the store's app (shpat_...), or set `client_id` and "
@@ -58,6 +71,31 @@ class CostTooHigh(Exception):
 
 class Retriable(Exception):
     """A 5xx, timeout, cut body or internal error: ask again after a backoff."""
+
+
+def check_version(version: str, today: date, logger: logging.Logger) -> None:
+    """A one-line error for a version past its end of support (or unknown to the tap), a
+    warning within WARN_DAYS of the end, a warning for `unstable` (no stability promise)."""
+    if version == "unstable":
+        logger.warning("api_version `unstable` may change without notice; use %s.", DEFAULT_VERSION)
+        return
+    ends = SUPPORTED_VERSIONS.get(version) or RETIRED_VERSIONS.get(version)
+    listed = ", ".join(SUPPORTED_VERSIONS)
+    if ends is None:
+        fail(f"`api_version` {version[:20]!r} is not a version this tap supports ({listed}).")
+    if today >= ends:
+        fail(
+            f"`api_version` {version} is past Shopify's end of support ({ends}): set "
+            f"`api_version` to {DEFAULT_VERSION} (supported: {listed})."
+        )
+    if (ends - today).days <= WARN_DAYS:
+        logger.warning(
+            "api_version %s leaves Shopify's support on %s (%d days): move to %s.",
+            version,
+            ends,
+            (ends - today).days,
+            DEFAULT_VERSION,
+        )
 
 
 def normalize_shop(value: str) -> str:
@@ -181,12 +219,8 @@ class ShopifyClient:
     def __init__(self, config: t.Mapping[str, t.Any], logger: logging.Logger) -> None:
         self.logger = logger
         self.shop = normalize_shop(str(config.get("shop") or ""))
-        self.version = str(config.get("api_version") or "").strip()
-        if not VERSION_PATTERN.match(self.version):
-            fail(
-                f"`api_version` must be a quarterly version like 2026-01 (YYYY-01/04/07/10), "
-                f"got {self.version[:20]!r}."
-            )
+        self.version = str(config.get("api_version") or DEFAULT_VERSION).strip()
+        check_version(self.version, datetime.now(UTC).date(), logger)
         base = str(config.get("api_url") or "").strip().rstrip("/")
         self.base = base or f"https://{self.shop}.myshopify.com"
         self.endpoint = f"{self.base}/admin/api/{self.version}/graphql.json"

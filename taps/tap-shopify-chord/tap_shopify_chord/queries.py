@@ -30,16 +30,24 @@ class Connection:
     selection: str
     first: int  # page size in plain queries (a bulk export has no pages)
     children: tuple[Connection, ...] = ()
+    follow_first: int = 250  # page size of follow-up queries: at most 1000 cost points
 
 
 @dataclass(frozen=True)
 class ListOf:
-    """A plain list field (not a connection) that holds connections, e.g. Order.refunds."""
+    """A plain list field (not a connection) that holds connections, e.g. Order.refunds.
+
+    Shopify refuses a bulk query with a connection inside a list field, so a bulk export
+    selects only the list's own fields; its connections come by plain follow-up queries
+    (`list_children_query`) for the parents whose list is not empty."""
 
     field: str
     selection: str
     first: int
     children: tuple[Connection, ...] = ()
+    # Shopify's calculated cost of one item with its connections' first pages (object 1,
+    # connection 2 + first x node): sizes the follow-up batches (tests price them).
+    item_cost: int = 1
 
 
 @dataclass(frozen=True)
@@ -164,13 +172,18 @@ ORDERS = Root(
     "Order",
     ORDER,
     (
-        Connection("lineItems", "LineItem", LINE_ITEM, first=10),
+        Connection("lineItems", "LineItem", LINE_ITEM, first=10, follow_first=60),
         Connection("discountApplications", "DiscountApplication", DISCOUNT_APPLICATION, first=5),
         ListOf(
             "refunds",
             REFUND,
-            first=3,
-            children=(Connection("refundLineItems", "RefundLineItem", REFUND_LINE_ITEM, first=5),),
+            first=2,  # most orders have one refund of a few lines; more are followed up
+            item_cost=31,  # 1 + refundLineItems (2 + 4 x 7)
+            children=(
+                Connection(
+                    "refundLineItems", "RefundLineItem", REFUND_LINE_ITEM, first=4, follow_first=125
+                ),
+            ),
         ),
     ),
     scope="read_orders",
@@ -179,7 +192,7 @@ PRODUCTS = Root(
     "products",
     "Product",
     PRODUCT,
-    (Connection("variants", "ProductVariant", VARIANT, first=20),),
+    (Connection("variants", "ProductVariant", VARIANT, first=20, follow_first=150),),
     scope="read_products",
 )
 LOCATIONS = Root(
@@ -203,14 +216,33 @@ SCOPES = "query Scopes { currentAppInstallation { accessScopes { handle } } }"
 BULK_FIELDS = (
     "id status errorCode objectCount rootObjectCount url partialDataUrl createdAt completedAt query"
 )
+# groupObjects sent explicitly: its default changed (true before 2026-01, false since); the
+# tap reads lines independently and never needs grouping (which Shopify says is slower).
 BULK_RUN = (
-    "mutation Run($query: String!) { bulkOperationRunQuery(query: $query) { "
-    f"bulkOperation {{ {BULK_FIELDS} }} userErrors {{ code field message }} }} }}"
+    "mutation Run($query: String!) { bulkOperationRunQuery(query: $query, groupObjects: false) "
+    f"{{ bulkOperation {{ {BULK_FIELDS} }} userErrors {{ code field message }} }} }}"
 )
 BULK_POLL = (
     f"query Poll($id: ID!) {{ node(id: $id) {{ ... on BulkOperation {{ {BULK_FIELDS} }} }} }}"
 )
-BULK_CURRENT = f"query Current {{ currentBulkOperation(type: QUERY) {{ {BULK_FIELDS} }} }}"
+# The app's bulk queries that may be adopted on resume, through `bulkOperations` filtered by
+# status and type (`currentBulkOperation` is deprecated since 2026-01 and sees one job only).
+BULK_OPEN = (
+    "query Open { "
+    + " ".join(
+        f'{status}: bulkOperations(first: 10, query: "operation_type:query status:{status}") '
+        f"{{ edges {{ node {{ {BULK_FIELDS} }} }} }}"
+        for status in ("created", "running", "completed")
+    )
+    + " }"
+)
+FOLLOW_POINTS = 950  # a follow-up query's budget (Shopify refuses a query over 1000)
+MAX_BATCH = 50  # parents per follow-up query at most
+
+
+def list_batch(child: ListOf, length: int) -> int:
+    """Parents per follow-up query for lists `length` long (one object + the items)."""
+    return max(1, min(MAX_BATCH, FOLLOW_POINTS // (1 + length * child.item_cost)))
 
 
 def search(root: Root, since: str | None, until: str | None) -> str | None:
@@ -228,8 +260,8 @@ def search(root: Root, since: str | None, until: str | None) -> str | None:
 def _bulk_children(children: t.Sequence[Connection | ListOf]) -> str:
     parts = []
     for child in children:
-        if isinstance(child, ListOf):
-            parts.append(f"{child.field} {{ {child.selection} {_bulk_children(child.children)} }}")
+        if isinstance(child, ListOf):  # its own fields only: no connection inside a list
+            parts.append(f"{child.field} {{ {child.selection} }}")
         else:
             inner = f"{child.selection} {_bulk_children(child.children)}".strip()
             parts.append(f"{child.field} {{ edges {{ node {{ {inner} }} }} }}")
@@ -290,18 +322,43 @@ def follow_up_query(parent_type: str, connection: Connection) -> str:
     inner = f"{connection.selection} {_plain_children(connection.children, None)}".strip()
     return (
         f"query More($id: ID!, $after: String) {{ node(id: $id) {{ ... on {parent_type} {{ "
-        f"{connection.field}(first: {MAX_FIRST}, after: $after) {{ "
+        f"{connection.field}(first: {connection.follow_first}, after: $after) {{ "
         f"pageInfo {{ hasNextPage endCursor }} nodes {{ {inner} }} }} }} }} }}"
     )
 
 
+FULL_LIST = 25  # a list read whole: 25 refunds with 4 lines each stay under 1000 points
+
+
 def full_list_query(parent_type: str, child: ListOf) -> str:
-    """A list field (refunds) read again at its largest size when a page filled its cap."""
+    """A list field (refunds) read again, FULL_LIST long, when a page filled its cap (a
+    list has no pages; its items' cut connections are followed up one by one)."""
     inner = _plain_children(child.children, None)
     return (
         f"query List($id: ID!) {{ node(id: $id) {{ ... on {parent_type} {{ "
-        f"{child.field}(first: {MAX_FIRST}) {{ {child.selection} {inner} }} }} }} }}"
+        f"{child.field}(first: {FULL_LIST}) {{ {child.selection} {inner} }} }} }} }}"
     )
+
+
+def list_children_query(parent_type: str, child: ListOf) -> str:
+    """A list field's connections (a refund's line items) for a batch of parents, read with
+    plain queries after a bulk export that could only carry the list's own fields."""
+    inner = _plain_children(child.children, None)
+    return (
+        f"query Lists($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on {parent_type} {{ id "
+        f"{child.field}(first: {child.first}) {{ {child.selection} {inner} }} }} }} }}"
+    )
+
+
+_UNTIL = re.compile(r" AND updated_at:<='([^']*)'")
+
+
+def is_own_job(job_query: str, root: Root, since: str | None) -> bool:
+    """Is `job_query` exactly the bulk query this run builds for its window (the window's
+    end taken from the job, since it was set from the clock when the job started)?"""
+    match = _UNTIL.search(job_query)
+    until = match[1] if match else None
+    return job_query == bulk_query(root, search(root, since, until))
 
 
 def _quote(value: str) -> str:
@@ -310,7 +367,7 @@ def _quote(value: str) -> str:
 
 def all_queries() -> list[str]:
     """Every query text the tap can send (for the schema validation test)."""
-    out = [SCOPES, BULK_RUN, BULK_POLL, BULK_CURRENT]
+    out = [SCOPES, BULK_RUN, BULK_POLL, BULK_OPEN]
     roots = (CUSTOMERS, ORDERS, PRODUCTS, LOCATIONS, ABANDONED_CHECKOUTS)
     for root in [for_scopes(r, scopes) for r in roots for scopes in (None, ())]:
         out += [page_query(root), page_query(root, 1), probe_query(root)]
@@ -318,6 +375,7 @@ def all_queries() -> list[str]:
         for child in root.children:
             if isinstance(child, ListOf):
                 out.append(full_list_query(root.node_type, child))
+                out.append(list_children_query(root.node_type, child))
                 out += [follow_up_query("Refund", c) for c in child.children]
             else:
                 out.append(follow_up_query(root.node_type, child))

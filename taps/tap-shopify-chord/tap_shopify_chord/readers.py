@@ -19,7 +19,7 @@ import json
 import logging
 import time
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import requests
 
@@ -29,6 +29,7 @@ from tap_shopify_chord.client import AccessDenied, CostTooHigh, ShopifyClient, f
 Line = dict[str, t.Any]
 TERMINAL = {"FAILED", "CANCELED", "EXPIRED"}
 RESUMABLE = {"CREATED", "RUNNING", "COMPLETED"}
+CHUNK = 1 << 20
 
 
 @dataclass
@@ -63,10 +64,16 @@ class BulkReader:
         self.logger = logger
         self.what = f"the {root.field} bulk export"
 
+    def prepare(self, since: str | None, until: str | None) -> dict[str, t.Any]:
+        """This window's job: resumed (state), adopted (`bulkOperations`) or started. Called
+        ahead for every bulk stream of a run, so their exports run at the same time."""
+        query = q.bulk_query(self.root, q.search(self.root, since, until))
+        return self._resume(since) or self._start(query)
+
     def lines(self, since: str | None, until: str | None) -> t.Iterator[Line]:
         search = q.search(self.root, since, until)
         query = q.bulk_query(self.root, search)
-        job = self._resume(query)
+        job = self._resume(since)
         tries = 0
         while True:
             if job is None:
@@ -107,26 +114,30 @@ class BulkReader:
         self.slot.put(None, consumed=job["id"])
 
     # -- the job --------------------------------------------------------------------------
-    def _resume(self, query: str) -> dict[str, t.Any] | None:
+    def _resume(self, since: str | None) -> dict[str, t.Any] | None:
+        """The job saved in state, or one of the app's open jobs (`bulkOperations` by status
+        and type), if its query is exactly the one this run builds for its window."""
         saved = self.slot.get()
-        if saved and saved.get("query") == _window_head(query):
+        if saved and q.is_own_job(saved.get("query") or "", self.root, since):
             job = self._poll(saved["id"])
-            if job and job["status"] in RESUMABLE:
+            if job:  # a FAILED one too: the caller says so and starts the next try
                 self.logger.info("%s: resuming bulk operation %s from state", self.what, job["id"])
                 return job
         # The state may not have reached the target before a kill: the job this tap started
-        # for the same window may still be Shopify's current one.
-        current = self.client.graphql(q.BULK_CURRENT, what=self.what).get("currentBulkOperation")
-        if (
-            current
-            and current.get("status") in RESUMABLE
-            and current.get("id") != self.slot.consumed()
-            and _window_head(current.get("query") or "") == _window_head(query)
-            and (current["status"] != "COMPLETED" or current.get("url"))
-        ):
-            self.logger.info("%s: adopting running bulk operation %s", self.what, current["id"])
-            self.slot.put({"id": current["id"], "query": _window_head(query)})
-            return current
+        # for the same window may still be open (or done, its file not yet read).
+        data = self.client.graphql(q.BULK_OPEN, what=self.what)
+        for status in ("running", "created", "completed"):
+            for edge in (data.get(status) or {}).get("edges") or []:
+                job = dict(edge["node"])
+                if (
+                    job.get("status") in RESUMABLE
+                    and job["id"] != self.slot.consumed()
+                    and q.is_own_job(job.get("query") or "", self.root, since)
+                    and (job["status"] != "COMPLETED" or job.get("url"))
+                ):
+                    self.logger.info("%s: adopting running bulk operation %s", self.what, job["id"])
+                    self.slot.put({"id": job["id"], "query": job["query"]})
+                    return job
         return None
 
     def _start(self, query: str) -> dict[str, t.Any]:
@@ -138,7 +149,7 @@ class BulkReader:
             if not errors and payload.get("bulkOperation"):
                 job = payload["bulkOperation"]
                 # Saved before polling: a run killed from here on resumes this same job.
-                self.slot.put({"id": job["id"], "query": _window_head(query)})
+                self.slot.put({"id": job["id"], "query": query})
                 self.logger.info("%s: started bulk operation %s", self.what, job["id"])
                 return dict(job)
             codes = {e.get("code") for e in errors}
@@ -224,19 +235,80 @@ class BulkReader:
         )
 
     def _stream(self, url: str, skip: int) -> t.Iterator[Line]:
-        # Signed URL: no token header, and never logged.
+        # Signed URL: no token header, and never logged. Read in 1 MiB chunks and split on
+        # newlines here: requests' iter_lines() works in 512-byte chunks, far slower.
         with self.client.session.get(url, stream=True, timeout=self.settings.timeout) as response:
             if response.status_code != 200:
                 raise requests.HTTPError(f"HTTP {response.status_code}")
-            for n, raw in enumerate(response.iter_lines()):
-                if n < skip or not raw.strip():
+            loads, n, rest = json.JSONDecoder(parse_float=decimal.Decimal).decode, 0, b""
+            for chunk in response.iter_content(CHUNK):
+                parts = (rest + chunk).split(b"\n")
+                rest = parts.pop()
+                for raw in parts:
+                    if raw.strip():
+                        n += 1
+                        if n > skip:
+                            yield loads(raw.decode())
+            if rest.strip() and n + 1 > skip:
+                yield loads(rest.decode())
+
+
+class ListFollower:
+    """The connections inside a list field (a refund's line items) that a bulk query may not
+    select: after each batch of parents whose list is not empty, one plain query reads them
+    (`nodes(ids:)`, lists read whole and cut connections followed up as in plain mode)."""
+
+    def __init__(self, client: ShopifyClient, root: q.Root, logger: logging.Logger) -> None:
+        self.root = root
+        self.lists = [c for c in root.children if isinstance(c, q.ListOf) and c.children]
+        self.plain = PlainReader(client, root, q.MAX_FIRST, logger)
+        self.client = client
+
+    def lines(self, lines: t.Iterable[Line]) -> t.Iterator[Line]:
+        # Parents grouped by their list's length (the export gives it): each query asks
+        # exactly that many items for as many parents as fit in the cost budget.
+        pending: dict[tuple[int, int], list[str]] = {}
+        for line in lines:
+            yield line
+            if line.get("__typename") != self.root.node_type:
+                continue
+            for n, child in enumerate(self.lists):
+                length = len(line.get(child.field) or [])
+                if not length:
                     continue
-                yield json.loads(raw, parse_float=decimal.Decimal)
+                if length > q.FULL_LIST:
+                    fail(
+                        f"{self.plain.what}: {line['id']} has {length} {child.field}, more "
+                        "than one query can read; report this to the tap's maintainers."
+                    )
+                group = pending.setdefault((n, length), [])
+                group.append(line["id"])
+                if len(group) >= q.list_batch(child, length):
+                    yield from self._follow(child, length, group)
+                    pending[(n, length)] = []
+        for (n, length), ids in pending.items():
+            if ids:
+                yield from self._follow(self.lists[n], length, ids)
 
-
-def _window_head(query: str) -> str:
-    """A bulk query without its upper updated_at bound (set from the clock at each start)."""
-    return query.split(" AND updated_at:<=")[0]
+    def _follow(self, child: q.ListOf, length: int, ids: list[str]) -> t.Iterator[Line]:
+        query = q.list_children_query(self.root.node_type, replace(child, first=length))
+        try:
+            data = self.client.graphql(query, {"ids": ids}, what=self.plain.what)
+        except CostTooHigh:
+            if len(ids) == 1:
+                fail(f"{self.plain.what}: one order's {child.field} cost over 1000 points.")
+            half = len(ids) // 2
+            yield from self._follow(child, length, ids[:half])
+            yield from self._follow(child, length, ids[half:])
+            return
+        # The list is read whole at the length the export gave (an item added since moves
+        # the parent's updated_at: the next run reads it); its cut connections followed up.
+        whole = (replace(child, first=length + 1),)
+        for node in data.get("nodes") or []:
+            if node:  # a parent deleted since the export: nothing to add
+                nested = self.plain._flatten(node, self.root.node_type, whole, None)
+                next(nested)  # the parent's own line came with the export
+                yield from nested
 
 
 class PlainReader:
@@ -305,6 +377,11 @@ class PlainReader:
                         q.full_list_query(node_type, child), {"id": node["id"]}, what=self.what
                     )
                     items = (data.get("node") or {}).get(child.field) or []
+                    if len(items) >= q.FULL_LIST:
+                        fail(
+                            f"{self.what}: {node['id']} has {q.FULL_LIST} or more {child.field}, "
+                            "more than one query can read; report this to the tap's maintainers."
+                        )
                 kept = []
                 for item in items:
                     kept.append(
@@ -315,7 +392,9 @@ class PlainReader:
                         }
                     )
                     for sub in child.children:
-                        nested += self._connection(item, item["__typename"], sub)
+                        for got in self._connection(item, item["__typename"], sub):
+                            got.setdefault("__listOwnerId", node["id"])  # the order's key
+                            nested.append(got)
                 line[child.field] = kept
             else:
                 nested += self._connection(node, node_type, child)
@@ -325,8 +404,12 @@ class PlainReader:
     def _connection(self, owner: dict, owner_type: str, child: q.Connection) -> list[Line]:
         out: list[Line] = []
         conn = owner.get(child.field) or {}
+        position = 0
         while True:
             for sub in conn.get("nodes") or []:
+                if sub.get("id") is None:  # nullable ids (RefundLineItem.id): keyed by place
+                    sub = {**sub, "__position": position}
+                position += 1
                 out += self._flatten(sub, child.node_type, child.children, owner["id"])
             info = conn.get("pageInfo") or {}
             if self.limit or not info.get("hasNextPage"):

@@ -25,6 +25,9 @@ _GRAMS_PER = {
 _WEIGHT_UNIT = {"GRAMS": "g", "KILOGRAMS": "kg", "OUNCES": "oz", "POUNDS": "lb"}
 
 
+NULL_ID_SLOTS = 1000  # positions per refund for line items Shopify sends without an id
+
+
 class BadLine(ValueError):
     """A line the tap cannot map (an unexpected shape from the API)."""
 
@@ -62,7 +65,12 @@ def _money(obj: dict, name: str) -> str | None:
 
 
 def _decimal_text(value: t.Any) -> str:
-    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    # Shopify sends Decimal scalars as JSON strings ("19.90"); floats were parsed as Decimal.
+    number = (
+        value
+        if isinstance(value, Decimal)
+        else Decimal(value if isinstance(value, str) else str(value))
+    )
     return format(number, "f")
 
 
@@ -275,12 +283,20 @@ def discount_application(line: dict) -> Rows:
 
 
 def refund_line_item(line: dict) -> Rows:
+    refund_id = _parent(line, "Refund")
+    order_gid = line.get("__listOwnerId")  # set by the reader: the refund's order
+    if gid_type(order_gid) != "Order":
+        raise BadLine(f"RefundLineItem without its order (got {order_gid!r})")
+    rid = legacy_id(line.get("id"))
+    if rid is None:  # RefundLineItem.id is nullable in Shopify's schema: keyed by its place
+        rid = -(int(refund_id or 0) * NULL_ID_SLOTS + int(line["__position"]))
     return [
         (
             "order_line_refunds",
             {
-                "id": legacy_id(line["id"]),
-                "refund_id": _parent(line, "Refund"),
+                "id": rid,
+                "order_id": legacy_id(order_gid),
+                "refund_id": refund_id,
                 "line_item_id": _id_of(line.get("lineItem")),
                 "location_id": _id_of(line.get("location")),
                 "quantity": line.get("quantity"),

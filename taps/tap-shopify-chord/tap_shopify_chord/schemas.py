@@ -167,6 +167,7 @@ TABLES: dict[str, list[Column]] = {
     ],
     "order_line_refunds": [
         _c("id", "int"),
+        _c("order_id", "int"),
         _c("refund_id", "int"),
         _c("line_item_id", "int"),
         _c("location_id", "int"),

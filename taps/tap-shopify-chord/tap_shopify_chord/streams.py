@@ -19,7 +19,7 @@ from singer_sdk.singerlib import SchemaMessage
 from tap_shopify_chord import queries as q
 from tap_shopify_chord import schemas
 from tap_shopify_chord.client import AccessDenied, ShopifyClient, fail
-from tap_shopify_chord.readers import BulkReader, BulkSettings, PlainReader
+from tap_shopify_chord.readers import BulkReader, BulkSettings, ListFollower, PlainReader
 from tap_shopify_chord.rows import BadLine, rows_of
 
 if t.TYPE_CHECKING:
@@ -33,7 +33,10 @@ class ShopifyStream(Stream):
 
     @property
     def schema(self) -> dict:
-        return schemas.schema(self.name, self.primary_keys)
+        # Built once per stream: the SDK reads it for every record it writes.
+        if "_built_schema" not in self.__dict__:
+            self.__dict__["_built_schema"] = schemas.schema(self.name, self.primary_keys)
+        return t.cast("dict", self.__dict__["_built_schema"])
 
     def _generate_schema_messages(self) -> t.Generator[SchemaMessage, None, None]:
         for message in super()._generate_schema_messages():
@@ -109,22 +112,23 @@ class RootStream(ShopifyStream):
                 columns,
                 scope,
             )
-        root = q.for_scopes(self.root, scopes)
         since, until = self.window(context)
-        reader = (
-            BulkReader(self.client, root, self._bulk_settings(), _Slot(self), self.logger)
-            if self.uses_bulk
-            else PlainReader(
+        if self.uses_bulk:
+            self.tap.start_bulk_exports()  # every bulk stream's job at once (tap.py)
+            lines = ListFollower(self.client, self._root(), self.logger).lines(
+                self.bulk_reader().lines(since, until)
+            )
+        else:
+            lines = PlainReader(
                 self.client,
-                root,
+                self._root(),
                 int(self.config["page_size"]),
                 self.logger,
                 limit=self.ABORT_AT_RECORD_COUNT,
-            )
-        )
+            ).lines(since, until)
         read = 0
         try:
-            for line in reader.lines(since, until):
+            for line in lines:
                 read += 1
                 try:
                     rows = rows_of(line)
@@ -142,6 +146,15 @@ class RootStream(ShopifyStream):
         for child in children.values():
             if child.selected:
                 self.logger.info("Wrote %d %s rows", child.emitted, child.name)
+
+    def _root(self) -> q.Root:
+        """The root's selections for the app's scopes (the same in every call of a run)."""
+        return q.for_scopes(self.root, self.tap.access_scopes)
+
+    def bulk_reader(self) -> BulkReader:
+        return BulkReader(
+            self.client, self._root(), self._bulk_settings(), _Slot(self), self.logger
+        )
 
     def _skip(self, why: str) -> None:
         tables = ", ".join([self.name, *(c.name for c in self.child_streams)])

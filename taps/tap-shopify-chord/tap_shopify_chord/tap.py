@@ -9,7 +9,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
 from tap_shopify_chord import schemas
-from tap_shopify_chord.client import ShopifyClient
+from tap_shopify_chord.client import DEFAULT_VERSION, SUPPORTED_VERSIONS, ShopifyClient
 from tap_shopify_chord.streams import STREAMS, RootStream
 
 # The streams that declare `bulk_capable` (streams.py), in sync order.
@@ -22,6 +22,7 @@ class TapShopifyChord(Tap):
 
     name = "tap-shopify-chord"
     package_name = "tap-shopify-chord"
+    _bulk_started = False  # start_bulk_exports() ran in this run
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -57,10 +58,11 @@ class TapShopifyChord(Tap):
         th.Property(
             "api_version",
             th.StringType,
-            default="2026-01",
+            default=DEFAULT_VERSION,
             title="API version",
-            description="GraphQL Admin API version (quarterly: YYYY-01/04/07/10; each is "
-            "served for 12 months).",
+            description="GraphQL Admin API version. Shopify supports each quarterly version "
+            "for 12 months: the tap warns in the last 60 days and stops after the end "
+            f"(supported: {', '.join(f'{v} until {d}' for v, d in SUPPORTED_VERSIONS.items())}).",
         ),
         th.Property(
             "api_url",
@@ -181,6 +183,26 @@ class TapShopifyChord(Tap):
                 "Request read_all_orders for the app to copy the full history."
             )
         return handles
+
+    def start_bulk_exports(self) -> None:
+        """Start (or resume) the bulk job of every selected bulk stream before the first is
+        read: Shopify runs up to 5 bulk queries at once (2026-01+), so the exports run side
+        by side while the tap reads one file after the other. Each job id goes to its own
+        stream's state at once, where that stream's read picks it up."""
+        if self._bulk_started:
+            return
+        self._bulk_started = True
+        for stream in self.streams.values():
+            if (
+                isinstance(stream, RootStream)
+                and stream.selected
+                and stream.uses_bulk
+                and not self.missing_scope(stream.root.scope)
+            ):
+                # What the SDK sets when the stream's sync starts (the bookmark or
+                # start_date), needed now for the stream's window.
+                stream._write_starting_replication_value(None)
+                stream.bulk_reader().prepare(*stream.window(None))
 
     def missing_scope(self, scope: str) -> str | None:
         """Why a stream needing `scope` cannot run, or None."""

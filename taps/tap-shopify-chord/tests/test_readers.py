@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import typing as t
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -30,9 +31,10 @@ class FakeResponse:
     def __exit__(self, *exc: object) -> None:
         pass
 
-    def iter_lines(self) -> Iterator[bytes]:
-        for line in self._lines:
-            yield json.dumps(line).encode()
+    def iter_content(self, size: int) -> Iterator[bytes]:
+        body = b"".join(json.dumps(line).encode() + b"\n" for line in self._lines)
+        for start in range(0, len(body), 7):  # small pieces: lines split across chunks
+            yield body[start : start + 7]
 
 
 class FakeShopify:
@@ -47,11 +49,12 @@ class FakeShopify:
         self.probe_finds = probe_finds
         self.session = self
         self.queries: list[tuple[str, dict]] = []
+        self.open: dict[str, Any] = {"edges": []}  # completed jobs bulkOperations lists
 
     def graphql(self, query: str, variables: dict | None = None, *, what: str) -> dict[str, Any]:
         self.queries.append((query, variables or {}))
-        if query.startswith("query Current"):
-            return {"currentBulkOperation": None}
+        if query.startswith("query Open"):
+            return {"created": {"edges": []}, "running": {"edges": []}, "completed": self.open}
         if query.startswith("mutation Run"):
             self.started += 1
             return {"bulkOperationRunQuery": {"bulkOperation": self._job(), "userErrors": []}}
@@ -150,3 +153,108 @@ def test_plain_pages_follow_up_nested_connections_cut_at_their_first():
     assert items == [f"gid://shopify/LineItem/{n}" for n in (1, 2, 3)]
     assert all(line["__parentId"] == ORDER["id"] for line in lines[1:])
     assert "lineItems" not in lines[0]
+
+
+def test_resume_adopts_only_a_job_whose_query_is_the_one_this_run_builds():
+    since = "2026-01-01T00:00:00Z"
+    mine = q.bulk_query(q.ORDERS, q.search(q.ORDERS, since, "2026-01-02T03:04:05Z"))
+    other_window = q.bulk_query(q.ORDERS, q.search(q.ORDERS, "2025-12-31T00:00:00Z", None))
+    other_root = q.bulk_query(q.CUSTOMERS, q.search(q.CUSTOMERS, since, "2026-01-02T03:04:05Z"))
+    shopify = FakeShopify([(2, [ORDER, LINE])])
+    shopify.started = 1  # the killed run's job: number 1
+    shopify.open = {
+        "edges": [
+            {
+                "node": {
+                    "id": "gid://shopify/BulkOperation/9",
+                    "status": "COMPLETED",
+                    "url": "u",
+                    "query": query,
+                }
+            }
+            for query in (other_window, other_root, mine.replace("name", "nom"))
+        ]
+        + [{"node": {**shopify._job(), "query": mine}}]
+    }
+    reader = bulk(shopify)
+    assert list(reader.lines(since, "2026-01-02T09:00:00Z")) == [ORDER, LINE]
+    assert shopify.started == 1  # adopted, no new job
+    assert reader.slot.consumed() == "gid://shopify/BulkOperation/1"
+    run = [v for query, v in shopify.queries if query.startswith("mutation Run")]
+    assert run == []
+    assert "groupObjects: false" in q.BULK_RUN
+
+
+REFUND = "gid://shopify/Refund/7"
+
+
+class FakeRefunds(FakeShopify):
+    """Answers the refund follow-up: one order, one refund, two line items (one id null)."""
+
+    def graphql(self, query: str, variables: dict | None = None, *, what: str) -> dict[str, Any]:
+        self.queries.append((query, variables or {}))
+        assert query.startswith("query Lists"), query
+        item = {
+            "__typename": "RefundLineItem",
+            "quantity": 1,
+            "lineItem": {"id": "gid://shopify/LineItem/2"},
+            "subtotalSet": {"shopMoney": {"amount": "10.10"}},
+        }
+        nodes = [{**item, "id": "gid://shopify/RefundLineItem/5"}, {**item, "id": None}]
+        refund = {
+            "__typename": "Refund",
+            "id": REFUND,
+            "refundLineItems": {"nodes": nodes, "pageInfo": {"hasNextPage": False}},
+        }
+        return {"nodes": [{"id": i, "refunds": [refund]} for i in variables["ids"]]}
+
+
+def test_refund_lines_follow_the_bulk_export_with_their_order_and_refund_keys():
+    from decimal import Decimal
+
+    from tap_shopify_chord.readers import ListFollower
+    from tap_shopify_chord.rows import rows_of
+
+    shopify = FakeRefunds([])
+    batch = q.list_batch(t.cast("q.ListOf", q.ORDERS.children[2]), 1)
+    bulk_lines = [
+        {**ORDER, "id": f"gid://shopify/Order/{n}", "refunds": [{"id": REFUND}] if n % 2 else []}
+        for n in range(1, 2 * batch + 2)
+    ]
+    follower = ListFollower(cast(ShopifyClient, shopify), q.ORDERS, LOG)
+    lines = list(follower.lines(iter(bulk_lines)))
+    batches = [v["ids"] for _, v in shopify.queries]
+    assert [len(b) for b in batches] == [batch, 1]  # only orders with refunds
+    assert all("refunds(first: 1)" in query for query, _ in shopify.queries)  # as many as exist
+    refunds = [
+        row for line in lines for table, row in rows_of(line) if table == "order_line_refunds"
+    ]
+    assert len(refunds) == 2 * (batch + 1)
+    first, unnamed = refunds[0], refunds[1]
+    assert (first["id"], first["order_id"], first["refund_id"]) == (5, 1, 7)
+    assert (unnamed["id"], unnamed["order_id"], unnamed["refund_id"]) == (-7001, 1, 7)
+    assert Decimal(first["subtotal"]) == Decimal("10.10")
+    assert "refundLineItems" not in q.bulk_query(q.ORDERS, None)  # no connection in a list
+
+
+def test_api_versions_warn_near_their_end_and_stop_after_it(caplog):
+    from datetime import date
+
+    from tap_shopify_chord.client import DEFAULT_VERSION, check_version
+
+    assert DEFAULT_VERSION == "2026-10"
+    check_version("2026-10", date(2026, 12, 2), LOG)
+    assert not caplog.records
+    check_version("2026-01", date(2026, 12, 2), LOG)
+    assert caplog.records[-1].getMessage() == (
+        "api_version 2026-01 leaves Shopify's support on 2027-01-01 (30 days): move to 2026-10."
+    )
+    with pytest.raises(SystemExit) as ended:
+        check_version("2025-10", date(2026, 12, 2), LOG)
+    assert str(ended.value) == (
+        "tap-shopify-chord: `api_version` 2025-10 is past Shopify's end of support "
+        "(2026-10-01): set `api_version` to 2026-10 (supported: 2026-01, 2026-04, 2026-07, "
+        "2026-10)."
+    )
+    with pytest.raises(SystemExit, match="not a version this tap supports"):
+        check_version("2027-01", date(2026, 12, 2), LOG)

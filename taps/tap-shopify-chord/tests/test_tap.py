@@ -196,10 +196,14 @@ def test_client_credentials_token_is_renewed_and_never_shown(shopify_sandbox, ru
             {"access_token": None, "client_id": "nope", "client_secret": "wrong-secret"},
             "tap-shopify-chord: Shopify refused the client credentials (HTTP 40",
         ),
-        ({"api_version": "2019-04"}, "tap-shopify-chord: Shopify answered HTTP 404 for "),
+        (
+            {"api_version": "2025-10"},
+            "tap-shopify-chord: `api_version` 2025-10 is past Shopify's end of support "
+            "(2026-10-01): set `api_version` to 2026-10",
+        ),
         (
             {"api_version": "2026-02"},
-            "tap-shopify-chord: `api_version` must be a quarterly version like 2026-01",
+            "tap-shopify-chord: `api_version` '2026-02' is not a version this tap supports",
         ),
         (
             {"access_token": None},

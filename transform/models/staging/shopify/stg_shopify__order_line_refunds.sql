@@ -1,5 +1,5 @@
 {%- set columns = {
-    'id': 'bigint', 'refund_id': 'bigint', 'line_item_id': 'bigint',
+    'id': 'bigint', 'order_id': 'bigint', 'refund_id': 'bigint', 'line_item_id': 'bigint',
     'location_id': 'bigint', 'quantity': 'bigint', 'restock_type': 'varchar',
     'subtotal': 'varchar', 'total_tax': 'varchar', '_sdc_batched_at': 'timestamp'} -%}
 
@@ -17,6 +17,7 @@ with source as (
 
 select
     cast(id as bigint) as order_line_refund_id,
+    cast(order_id as bigint) as order_id,
     cast(refund_id as bigint) as refund_id,
     cast(line_item_id as bigint) as line_item_id,
     cast(location_id as bigint) as location_id,
