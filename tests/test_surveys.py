@@ -109,6 +109,13 @@ def test_backfill_and_webhook_feed_merge_to_the_truth(okendo_sandbox, pipeline, 
             shuffle=True,
         )
     assert second.gave_up == []
+    # The backfill's second run, on the state Meltano saved (after all those changes): every
+    # survey is complete, so it reads none again (the feed carried the changes).
+    okendo.sandbox.stats.reset()
+    again = pipeline.run("tap-okendo-survey-backfill", "target-duckdb")
+    assert again.stderr.count("was copied completely by an earlier run") == 2
+    assert not [line for line in okendo.stats()["recent"] if "/surveys/" in line]
     pipeline.run("tap-webhook-inbox", "target-duckdb", "dbt-duckdb:build")
+    assert pipeline.count("raw_okendo.survey_responses") == 180
     assert pipeline.count("raw_collector.okendo_events") == report.events + second.events
     assert_merged_matches(pipeline, okendo.survey_truth())

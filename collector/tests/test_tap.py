@@ -15,18 +15,28 @@ from collector.testing import survey_event
 TAP = str(Path(sys.executable).with_name("tap-webhook-inbox"))
 
 
-def fill(inbox: Inbox, first: int, count: int, vendor: str = "okendo") -> None:
+def fill(
+    inbox: Inbox,
+    first: int,
+    count: int,
+    vendor: str = "okendo",
+    *,
+    at: datetime | None = None,
+    sequence: t.Callable[[int], int] = lambda i: i,
+) -> list[int | None]:
+    """Store deliveries first..first+count-1 in one transaction (all received at `at` if
+    given, a burst); returns their inbox_sequence (None for a delivery already stored)."""
     writer = inbox.writer()
     try:
-        writer.insert(
+        return writer.insert(
             [
                 Delivery(
                     delivery_id=f"{vendor}_{i:05d}",
                     vendor=vendor,
-                    received_at=datetime.now(UTC),
+                    received_at=at or datetime.now(UTC),
                     topic="survey_response.create",
                     resource_type="survey_response",
-                    sequence_number=i,
+                    sequence_number=sequence(i),
                     payload=survey_event(i),
                 )
                 for i in range(first, first + count)
@@ -99,6 +109,32 @@ def test_incremental_runs_emit_each_row_once(
     assert [r["delivery_id"] for r in records(messages)] == [
         f"okendo_{i:05d}" for i in range(250, 290)
     ]
+
+
+def test_second_run_after_a_burst_and_redeliveries_emits_exactly_the_new_rows(
+    tmp_path: Path, collector_inbox_url: str, collector_inbox: Inbox
+) -> None:
+    """Issue 14's scenario for the inbox feed: 400 deliveries received in one instant (a
+    campaign's burst), Okendo's sequence numbers out of order, then between the runs 60 new
+    deliveries in one instant plus 15 redeliveries of rows already read. The bookmark is
+    inbox_sequence (unique, assigned in commit order), so there is no tie and no overlap:
+    the second run emits exactly the 60 new rows."""
+    burst = datetime.now(UTC)
+    fill(collector_inbox, 0, 400, at=burst, sequence=lambda i: (i * 7919) % 1000)
+    messages, done = run_tap(tmp_path, collector_inbox_url)
+    assert done.returncode == 0, done.stderr
+    assert len(records(messages)) == 400
+    state = [m for m in messages if m["type"] == "STATE"][-1]
+
+    assert fill(collector_inbox, 385, 15) == [None] * 15  # redeliveries: stored once only
+    new = fill(collector_inbox, 400, 60, at=datetime.now(UTC), sequence=lambda i: 1000 - i)
+    messages, done = run_tap(tmp_path, collector_inbox_url, state=state["value"])
+    assert done.returncode == 0, done.stderr
+    second = records(messages)
+    assert [r["inbox_sequence"] for r in second] == new
+    assert [r["delivery_id"] for r in second] == [f"okendo_{i:05d}" for i in range(400, 460)]
+    final = [m for m in messages if m["type"] == "STATE"][-1]
+    assert bookmark(final) == max(n for n in new if n is not None) > bookmark(state)
 
 
 def test_discover_about_and_test(tmp_path: Path) -> None:

@@ -118,3 +118,40 @@ class RequestStats:
 def retry_after_seconds(wait: float) -> str:
     """HTTP Retry-After takes whole seconds; round up so obeying it always succeeds."""
     return str(max(1, math.ceil(wait)))
+
+
+@dataclass(frozen=True)
+class Density:
+    """How busy a seeded store's recent past is: the messy timing incremental readers meet.
+
+    Before each boundary second a reader bookmarks on (`end`), `fraction` of the rows get
+    their change stamp spread continuously over the seconds just before it, about
+    `per_second` rows a second (jittered), with one batch-job second of up to `burst` rows
+    in the middle; the last second before the boundary always holds several rows, so a
+    reader that re-reads from "bookmark - 1 s" meets rows older than its bookmark.
+    """
+
+    fraction: float = 0.3
+    per_second: int = 4
+    burst: int = 300
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.fraction <= 1 or self.per_second < 1 or self.burst < 0:
+            raise ValueError("density: fraction in 0..1, per_second >= 1, burst >= 0")
+
+    def stamps(self, rng: random.Random, count: int, end: int) -> list[int]:
+        """`count` ascending whole-second stamps, all before `end`: the second `end - 1`
+        holds max(3, per_second) of them (when there are that many), one burst second
+        holds up to `burst` (at most a third of them), the rest about per_second a second."""
+        burst = min(self.burst, count // 3)
+        spread = count - burst
+        out: list[int] = []
+        second = end - 1
+        first = max(3, self.per_second)
+        while len(out) < spread:
+            size = first if second == end - 1 else rng.randint(1, 2 * self.per_second - 1)
+            out.extend([second] * min(size, spread - len(out)))
+            second -= 1
+        if burst:
+            out.extend([end - 1 - (end - 1 - second) // 2] * burst)  # mid-window batch job
+        return sorted(out)

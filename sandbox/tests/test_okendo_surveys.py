@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
+from sandbox.faults import Density
 from sandbox.okendo import SurveyStore, WebhookScript, apply_script
 from sandbox.okendo.surveys import questions
 
@@ -292,3 +293,18 @@ def test_cli_truth_includes_surveys(capsys):
         main(["truth", "okendo", "--surveys", "a=lots"])
     assert main(["truth", "okendo", "--surveys", "bad/id=3"]) == 2
     assert "survey id 'bad/id'" in capsys.readouterr().err
+
+
+def test_the_newest_responses_are_dense_with_a_campaign_burst():
+    store = SurveyStore(seed=2, surveys={"nps-post-purchase": 600})
+    created = [store.created_ms("nps-post-purchase", i) for i in range(600)]
+    assert created == sorted(set(created))  # strictly increasing: the paging bisects on it
+    per_second = Counter(ms // 1000 for ms in created)
+    newest = max(per_second)
+    window = [per_second[newest - n] for n in range(6)]
+    assert window[0] >= 3 and all(window), window  # several a second, second after second
+    assert max(per_second.values()) >= 50  # an email blast answered within one second
+    quiet = SurveyStore(seed=2, surveys={"nps-post-purchase": 600}, density=Density(fraction=0))
+    spread = Counter(quiet.created_ms("nps-post-purchase", i) // 1000 for i in range(600))
+    assert max(spread.values()) == 1  # configurable: off, one response a few hours apart
+    assert quiet.truth()["total"] == store.truth()["total"] == 600

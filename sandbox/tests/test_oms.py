@@ -95,11 +95,36 @@ def test_seed_is_deterministic_consistent_and_scaled(oms_database):
     oms_database.seed(seed=8, scale=SCALE, replace=True)
     assert fingerprints(oms_database)["spree_orders"] != first["spree_orders"]
 
-    # Seeded history lies in the past, and no two rows of a table share an updated_at, so
-    # an incremental bookmark points at exactly one row.
-    assert all(len(ids) == 1 for ids in newest_ids(oms_database).values())
+    # Seeded history lies in the past; each table's newest instant (a reader's first
+    # bookmark) is shared by several rows, so a `>=` reader re-reads a tie group there.
+    counts = oms_database.truth()["rows"]
+    for name, ids in newest_ids(oms_database).items():
+        assert len(ids) == min(3, counts[name]), name
     newest = max(v for v in oms_database.truth()["max_updated_at"].values())
     assert datetime.fromisoformat(newest) <= END
+
+
+def test_the_seconds_before_each_bookmark_are_dense_with_a_batch_job(oms_database):
+    oms_database.seed(seed=7, scale=0.4)
+    for table in ("spree_line_items", "spree_adjustments", "spree_orders", "spree_addresses"):
+        rows = oms_database.query(
+            f"""
+            WITH top AS (SELECT max(updated_at) AS m FROM {table})
+            SELECT extract(epoch FROM date_trunc('second', top.m)
+                                      - date_trunc('second', t.updated_at))::int,
+                   count(*), count(DISTINCT t.updated_at)
+            FROM {table} t, top
+            WHERE t.updated_at > top.m - interval '60 seconds' AND t.updated_at < top.m
+            GROUP BY 1 ORDER BY 1
+            """
+        )
+        per_second = {back: (n, distinct) for back, n, distinct in rows}
+        assert per_second[1][0] >= 3, table  # the second before the bookmark's
+        assert sum(1 for back in range(1, 7) if back in per_second) >= 5, table  # continuous
+        # one batch job: many rows on one identical instant
+        assert any(n >= 10 and distinct == 1 for n, distinct in per_second.values()), table
+        broken = oms_database.query(f"SELECT count(*) FROM {table} WHERE updated_at < created_at")
+        assert broken == [(0,)], table
 
 
 def test_seed_mixes_the_states_an_oms_has(oms_database):

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+import random
 import subprocess
 import sys
+import typing
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import requests
-from sandbox.faults import Faults
+from sandbox.faults import Density, Faults
 from sandbox.recharge import DEFAULT_TOKEN, HISTORY_END, RESOURCES, RechargeStore
 from sandbox.recharge.app import LeakyBucket
 from sandbox.recharge.data import iso
@@ -94,9 +98,9 @@ def test_cursor_paging_returns_every_row_once_in_updated_order(recharge_sandbox)
 
 def test_filters_go_on_the_first_request_only(recharge_sandbox):
     recharge = recharge_sandbox(scale=0.1)
-    first = get(recharge, "/customers", limit=5, sort_by="updated_at-asc").json()
+    first = get(recharge, "/customers", limit=5, updated_at_min="2023-01-01").json()
     cursor = first["next_cursor"]
-    for extra in ({"sort_by": "updated_at-asc"}, {"updated_at_min": "2024-01-01"}):
+    for extra in ({"created_at_min": "2023-01-01"}, {"updated_at_min": "2024-01-01"}):
         response = get(recharge, "/customers", cursor=cursor, limit=5, **extra)
         assert response.status_code == 422
         assert "send only cursor and limit" in response.json()["errors"]
@@ -110,7 +114,6 @@ def test_filters_go_on_the_first_request_only(recharge_sandbox):
         ({"updated_since": "2024-01-01"}, "unknown parameter"),
         ({"updated_at_min": "yesterday"}, "must be a date"),
         ({"updated_at_min": "2025-06-30T12:00:00 00:00"}, "must be a date"),  # an unencoded +
-        ({"sort_by": "price-asc"}, "not supported"),
         ({"cursor": "bm90IGEgY3Vyc29y"}, "not a cursor"),
     ],
 )
@@ -118,6 +121,27 @@ def test_bad_queries_are_422(recharge_sandbox, params, message):
     response = get(recharge_sandbox(), "/customers", **params)
     assert response.status_code == 422
     assert message in response.json()["errors"]
+
+
+def test_a_sort_the_list_does_not_declare_is_accepted_and_ignored(recharge_sandbox):
+    """recharge-api declares sort_by for charges only; peers send it everywhere and nothing
+    promises it is honoured: the list keeps its default order (id-desc)."""
+    recharge = recharge_sandbox(scale=0.1)
+    pages = walk(recharge, "/customers", limit=9, sort_by="updated_at-asc")
+    ids = [c["id"] for page in pages for c in page["customers"]]
+    assert ids == sorted(ids, reverse=True) and len(ids) == recharge.truth()["counts"]["customers"]
+    updated = [c["updated_at"] for page in pages for c in page["customers"]]
+    assert updated != sorted(updated)
+
+
+@pytest.mark.parametrize("sort", ["price-asc", "created_at-asc", "scheduled_at-asc"])
+def test_charges_take_only_the_sorts_the_sandbox_models(recharge_sandbox, sort):
+    response = get(recharge_sandbox(), "/charges", sort_by=sort)
+    assert response.status_code == 422
+    assert (
+        "is not supported on /charges; use one of id-asc, id-desc, updated_at-asc"
+        in (response.json()["errors"])
+    )
 
 
 def test_a_cursor_belongs_to_its_resource(recharge_sandbox):
@@ -131,9 +155,11 @@ def test_products_have_no_updated_filter_and_events_use_created_at(recharge_sand
     recharge = recharge_sandbox()
     assert get(recharge, "/products", updated_at_min="2024-01-01").status_code == 422
     assert get(recharge, "/events", updated_at_min="2024-01-01").status_code == 422
-    events = walk(recharge, "/events", sort_by="created_at-asc", created_at_min="2024-01-01")
+    assert get(recharge, "/plans", created_at_min="2024-01-01").status_code == 422
+    events = walk(recharge, "/events", created_at_min="2024-01-01")
     created = [e["created_at"] for page in events for e in page["events"]]
-    assert created == sorted(created) and min(created) > "2024-01-01"
+    ids = [e["id"] for page in events for e in page["events"]]
+    assert ids == sorted(ids, reverse=True) and min(created) > "2024-01-01"  # id-desc
 
 
 @pytest.mark.parametrize("inclusive", [False, True])
@@ -145,6 +171,23 @@ def test_updated_at_min_is_strictly_after_unless_inclusive(recharge_sandbox, inc
     at_boundary = [i for i, u in recharge.snapshot("charges").items() if u == boundary]
     assert len(at_boundary) >= 3
     assert sorted(c["id"] for c in rows) == (sorted(at_boundary) if inclusive else [])
+
+
+def test_the_seconds_before_the_boundary_are_dense_with_a_batch_job_burst():
+    store = RechargeStore(seed=3, scale=0.2)
+    for resource in ("charges", "orders", "subscriptions", "events"):
+        table = store.tables[resource]
+        key = "created" if resource == "events" else "updated"
+        newest = max(getattr(r, key) for r in table.rows.values())
+        per_second = Counter(getattr(r, key) for r in table.rows.values())
+        window = [per_second[newest - n] for n in range(1, 7)]
+        assert window[0] >= 3, resource  # the second before the one a reader bookmarks on
+        assert sum(1 for c in window if c) >= 5, resource  # continuous, second after second
+        assert max(per_second.values()) >= 15, resource  # a batch job's second
+    # configurable, and the truth still counts every row
+    quiet = RechargeStore(seed=3, scale=0.2, density=Density(fraction=0))
+    assert quiet.truth()["counts"] == store.truth()["counts"]
+    assert Density(per_second=10, burst=0).stamps(random.Random(1), 50, 100)[-10:] == [99] * 10
 
 
 def test_every_resource_has_a_tie_group_on_the_boundary_second():
@@ -285,3 +328,54 @@ def test_same_seed_same_data_and_cli_truth_matches():
         check=True,
     )
     assert json.loads(done.stdout) == json.loads(json.dumps(one.truth()))
+
+
+# -- agreement with Recharge's own client (recharge-api, module `recharge`) ---------------
+def _library_query(resource: str) -> type:
+    import importlib
+
+    module = importlib.import_module(f"recharge.api.v2.{resource}")
+    (query,) = [v for k, v in vars(module).items() if k.endswith("ListQuery")]
+    return query
+
+
+@pytest.mark.parametrize("resource", sorted(set(RESOURCES)))
+def test_filters_and_sorts_are_the_ones_recharges_client_declares(resource):
+    """Every parameter the sandbox takes is a field of the client's <Resource>ListQuery, with
+    the same sort_by values (the sandbox leaves scheduled_at out, and says so in a 422)."""
+    from sandbox.recharge import paging
+
+    fields = typing.get_type_hints(_library_query(resource))
+    assert paging.allowed_filters(resource) <= set(fields), resource
+    # the date filters the client declares are all modelled
+    dates = {f for f in fields if f.endswith(("_at_min", "_at_max"))}
+    modelled = {f for f in dates if f.split("_at_")[0] in {"created", "updated"}}
+    assert paging.allowed_filters(resource) == modelled, resource
+    if "sort_by" in fields:
+        assert paging.allowed_sorts(resource) == set(typing.get_args(fields["sort_by"]))
+    else:
+        assert paging.allowed_sorts(resource) == set(), resource
+
+
+def test_the_client_library_pages_through_the_sandbox_with_its_own_cursor_rule(recharge_sandbox):
+    """recharge-api's own paginator (it keeps only cursor and limit after the first page)
+    reads every charge updated since a date, in the order its sort_by declares."""
+    from recharge.api.v2.charges import ChargeResource
+    from recharge.client import RechargeClient
+
+    recharge = recharge_sandbox(scale=0.1)
+    client = RechargeClient(DEFAULT_TOKEN, logging_level=logging.WARNING)
+    charges = ChargeResource(client, scopes=["read_orders"])
+    charges.base_url = recharge.api_url
+    since = iso(HISTORY_END - 5)
+    rows = charges._paginate(
+        charges._url, {"limit": "7", "sort_by": "updated_at-asc", "updated_at_min": since}
+    )
+    expected = {i for i, v in recharge.snapshot("charges").items() if v > since}
+    assert len(expected) > 14  # more than two pages, all within a few busy seconds
+    assert [c["id"] for c in rows] == [
+        i
+        for _, i in sorted((v, i) for i, v in recharge.snapshot("charges").items() if i in expected)
+    ]
+    seen = [line for line in recharge.stats()["recent"] if "/charges" in line]
+    assert all("cursor=" in line and "sort_by" not in line for line in seen[1:])

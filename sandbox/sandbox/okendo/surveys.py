@@ -32,9 +32,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.faults import Density
 from sandbox.okendo.data import _SPAN_MS, _sentence, _uuid, subscriber_id
 from sandbox.okendo.paging import DateOrderedList, iso
 
+DENSITY = Density()  # the default: a busy store's last minutes (see sandbox.faults)
 DEFAULT_SURVEYS = {"nps-post-purchase": 150, "onsite-feedback": 150}
 MAX_RESPONSES_PER_SURVEY = 1_000_000
 CHANNELS = ("email", "onsite", "post-purchase", "sms")
@@ -45,6 +47,8 @@ SURVEY_SPAN_DAYS = 120  # a short span gives several responses a day: daily NPS 
 _DAY_MS = 86_400_000
 _HISTORY_START_MS = _SPAN_MS - SURVEY_SPAN_DAYS * _DAY_MS
 _CLOCK_START_MS = _SPAN_MS + 7 * _DAY_MS  # after every seeded dateUpdated (at most +3 days)
+_MAX_TAIL = 10_000  # dense responses per survey at most (their times are held in memory)
+_TAIL_WINDOW_MS = 3_600_000  # the dense tail fits in the last hour before the history end
 _SURVEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # it travels in a URL path unescaped
 _NPS_WEIGHTS = [3, 1, 1, 2, 2, 4, 5, 8, 10, 12, 14]  # scores 0..10
 _HEARD_FROM = ("Instagram", "Friend or family", "Podcast", "Search engine", "Other")
@@ -143,6 +147,7 @@ class SurveyStore:
 
     seed: int = 1
     surveys: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SURVEYS))
+    density: Density = DENSITY
 
     def __post_init__(self) -> None:
         for survey_id, count in self.surveys.items():
@@ -157,8 +162,12 @@ class SurveyStore:
         self.subscriber_id = subscriber_id(self.seed)
         self.lock = threading.RLock()
         self._next = dict(self.surveys)  # next index per survey; grows with creates
+        self._tail = {s: self._dense_tail(s, n) for s, n in self._next.items()}
         span = SURVEY_SPAN_DAYS * _DAY_MS
-        self._step = {s: max(1, span // max(n, 1)) for s, n in self._next.items()}
+        self._step = {
+            s: max(1, (span - _TAIL_WINDOW_MS) // max(n - len(self._tail[s]), 1))
+            for s, n in self._next.items()
+        }
         self._created: dict[Key, int] = {}  # creation time of responses created at runtime
         self._patches: dict[Key, dict[str, Any]] = {}
         self._deleted: dict[Key, str] = {}  # key -> response id
@@ -171,10 +180,30 @@ class SurveyStore:
         return survey_id in self._next
 
     # -- generation -------------------------------------------------------------------
+    def _dense_tail(self, survey_id: str, count: int) -> list[int]:
+        """Creation times (ms) of a survey's newest responses: `density` packs them into
+        the seconds before the history's end, several a second and one campaign burst
+        (an email blast answered within one second), still strictly increasing (the
+        sandbox's paging bisects on them; each lands on its own millisecond)."""
+        # (at about per_second a second, 2000 s of them stay well inside _TAIL_WINDOW_MS)
+        size = min(round(self.density.fraction * count), _MAX_TAIL, 2000 * self.density.per_second)
+        rng = random.Random(f"{self.seed}/{survey_id}/density")
+        seconds = self.density.stamps(rng, size, _SPAN_MS // 1000)
+        per_second = Counter(seconds)
+        out, rank = [], Counter[int]()
+        for second in seconds:
+            out.append(second * 1000 + rank[second] * (1000 // per_second[second]))
+            rank[second] += 1
+        return out
+
     def created_ms(self, survey_id: str, index: int) -> int:
         created = self._created.get((survey_id, index))
         if created is not None:
             return created
+        tail = self._tail[survey_id]
+        first_dense = self.surveys[survey_id] - len(tail)
+        if first_dense <= index < self.surveys[survey_id]:
+            return tail[index - first_dense]
         step = self._step[survey_id]
         jitter = random.Random(f"{self.seed}/{survey_id}/{index}/t").randrange(step)
         return _HISTORY_START_MS + index * step + jitter

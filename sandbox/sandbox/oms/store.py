@@ -9,16 +9,20 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from psycopg import Connection, sql
 
+from sandbox.faults import Density
 from sandbox.oms import data
 from sandbox.oms.schema import TABLE_NAMES, create_schema, drop_schema, existing_tables
+
+DENSITY = Density()  # the default: a busy store's last minutes (see sandbox.faults)
 
 
 class OmsError(RuntimeError):
@@ -26,11 +30,17 @@ class OmsError(RuntimeError):
 
 
 def seed(
-    conn: Connection, *, seed: int = 1, scale: float = 1.0, replace: bool = False
+    conn: Connection,
+    *,
+    seed: int = 1,
+    scale: float = 1.0,
+    replace: bool = False,
+    density: Density = DENSITY,
 ) -> dict[str, int]:
     """Create the Solidus tables in `public` and fill them; returns the rows per table.
 
     Refuses to touch existing spree_* tables unless `replace` (which drops them first).
+    `density` shapes each table's last seconds before its newest row (see _crowd).
     """
     counts = data.scaled_counts(scale)
     if present := existing_tables(conn):
@@ -44,7 +54,48 @@ def seed(
     for rows in data.generate(seed, counts):
         data.copy_rows(conn, rows)
     _sync_sequences(conn)
+    rng = random.Random(f"oms-density:{seed}")
+    for name in TABLE_NAMES:
+        _crowd(conn, name, rng, density)
     return row_counts(conn)
+
+
+def _crowd(conn: Connection, table: str, rng: random.Random, density: Density) -> None:
+    """A busy store's last seconds before `table`'s newest row (the first bookmark of a
+    reader): `density.fraction` of the rows re-stamped a few per second (microseconds apart,
+    as Rails stamps one save after another), one batch job's `update_all` giving up to
+    `density.burst` rows one identical instant, and two more rows on the newest instant
+    itself (a tie a `>=` reader re-reads). updated_at never goes before created_at."""
+    name = sql.Identifier(table)
+    newest = conn.execute(sql.SQL("SELECT max(updated_at) FROM {}").format(name)).fetchone()
+    if newest is None or newest[0] is None:
+        return
+    top: datetime = newest[0]
+    rows = conn.execute(
+        sql.SQL("SELECT id, created_at FROM {} WHERE updated_at < %s ORDER BY id").format(name),
+        (top,),
+    ).fetchall()
+    base = top.replace(microsecond=0)
+    seconds = density.stamps(rng, round(density.fraction * len(rows)), 0)
+    per_second = Counter(seconds)
+    burst = max(per_second, key=lambda s: (per_second[s], s)) if seconds else None
+    rank: Counter[int] = Counter()
+    stamps = []
+    for second in seconds:
+        at = base + timedelta(seconds=second)
+        if second != burst or per_second[second] < 10:  # a batch job shares one instant
+            at += timedelta(microseconds=rank[second] * (999_999 // per_second[second]))
+        rank[second] += 1
+        stamps.append(at)
+    earliest = stamps[0] if stamps else top
+    eligible = [row_id for row_id, created in rows if created <= earliest]
+    chosen = rng.sample(eligible, min(len(eligible), len(stamps) + 2))
+    writes = list(zip(stamps[len(stamps) - len(chosen) + 2 :], chosen[2:], strict=True))
+    writes += [(top, row_id) for row_id in chosen[:2]]
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            sql.SQL("UPDATE {} SET updated_at = %s WHERE id = %s").format(name), writes
+        )
 
 
 def _sync_sequences(conn: Connection) -> None:

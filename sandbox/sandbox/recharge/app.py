@@ -33,7 +33,9 @@ Admin routes under /_sandbox/ need no token (the test harness):
   GET|DELETE /_sandbox/stats                 request counters (DELETE resets them)
   GET  /_sandbox/snapshot/{resource}         {"rows": {id: updated_at (created_at for events)}}
   POST /_sandbox/{resource}/touch            {"count": N} or {"ids": [...]}: change them, all
-                                             at one new second -> {"ids", "updated_at"}
+                                             at one new second -> {"ids", "updated_at"};
+                                             {"ids", "same_second": true}: change them again
+                                             within their last change's second
   POST /_sandbox/{resource}/create           {"count": M} -> {"created": {resource: [ids]}}
 """
 
@@ -328,7 +330,12 @@ async def admin_change(request: Request) -> Response:
     try:
         body = json.loads(await request.body() or b"{}")
         if action == "touch":
-            ids, stamp = store.touch(resource, count=int(body.get("count", 0)), ids=body.get("ids"))
+            ids, stamp = store.touch(
+                resource,
+                count=int(body.get("count", 0)),
+                ids=body.get("ids"),
+                same_second=bool(body.get("same_second", False)),
+            )
             return JSONResponse({"ids": ids, "updated_at": iso(stamp)})
         if action == "create":
             return JSONResponse({"created": store.create(resource, int(body.get("count", 1)))})

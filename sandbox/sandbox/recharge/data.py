@@ -20,7 +20,10 @@ Integrity the generator guarantees (and the dbt relationships tests check):
 Timestamps are whole seconds, rendered like Recharge 2021-11 ("2025-06-30T12:00:00+00:00").
 Many objects share an updated_at second on purpose: a "batch job" second updates many rows at
 once, and about 6% of every resource sits on the last seeded second (HISTORY_END), the
-boundary an incremental reader bookmarks after its first run (at least 3 rows each).
+boundary an incremental reader bookmarks after its first run (at least 3 rows each). The
+seconds before it are dense (`density`, sandbox.faults.Density): several rows a second, one
+burst second, and rows in the second just before the boundary, which a reader asking from
+"bookmark - 1 s" meets first.
 Money is a decimal string ("19.99"), as Recharge sends it.
 """
 
@@ -35,6 +38,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+
+from sandbox.faults import Density
+
+DENSITY = Density()  # the default: a busy store's last minutes (see sandbox.faults)
 
 HISTORY_START = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())
 HISTORY_END = int(datetime(2025, 6, 30, 12, 0, 0, tzinfo=UTC).timestamp())
@@ -193,10 +200,10 @@ def _sorted_ids(table: str, specs: list[dict[str, Any]]) -> list[Row]:
 class RechargeStore:
     """The seeded objects of one Recharge store, with admin updates and additions."""
 
-    def __init__(self, seed: int = 1, scale: float = 1.0) -> None:
+    def __init__(self, seed: int = 1, scale: float = 1.0, density: Density = DENSITY) -> None:
         if not 0 < scale <= 200:
             raise ValueError("scale must be in (0, 200]")
-        self.seed, self.scale = seed, scale
+        self.seed, self.scale, self.density = seed, scale, density
         self.tables: dict[str, Table] = {name: Table(name) for name in RESOURCES}
         self.children: dict[str, defaultdict[int, list[int]]] = {
             "customer_subscriptions": defaultdict(list),
@@ -415,18 +422,58 @@ class RechargeStore:
             size = min(len(table), max(3, round(0.06 * len(table))))
             for row_id in rng.sample(table.ids, size):
                 table.rows[row_id].updated = HISTORY_END
+            self._crowd_before_boundary(rng, table)
             table.by_updated = sorted((r.updated, r.id) for r in table.rows.values())
+        self._crowd_events_before_boundary(rng)
+
+    def _crowd_before_boundary(self, rng: random.Random, table: Table) -> None:
+        """A busy store's last minutes: `density` spreads changes over the seconds before
+        the boundary (several a second, one batch-job burst, rows in the second before)."""
+        others = [r for r in table.rows.values() if r.updated != HISTORY_END]
+        count = round(self.density.fraction * len(others))
+        if self.density.fraction:  # even a small table gets rows in the second before
+            count = max(count, min(3, len(others)))
+        stamps = self.density.stamps(rng, count, HISTORY_END)
+        if not stamps:
+            return
+        eligible = [r for r in others if r.created <= stamps[0]]
+        chosen = rng.sample(eligible, min(len(eligible), len(stamps)))
+        for row, stamp in zip(chosen, stamps[len(stamps) - len(chosen) :], strict=True):
+            row.updated = stamp
+
+    def _crowd_events_before_boundary(self, rng: random.Random) -> None:
+        """The newest events crowd the seconds before the newest one (ids keep increasing
+        with created_at: each takes the later of its own second and its dense stamp)."""
+        table = self.tables["events"]
+        newest = max((r.created for r in table.rows.values()), default=HISTORY_END)
+        older = [i for i in table.ids if table.rows[i].created < newest]
+        stamps = self.density.stamps(rng, round(self.density.fraction * len(older)), newest)
+        for row_id, stamp in zip(older[len(older) - len(stamps) :], stamps, strict=True):
+            row = table.rows[row_id]
+            row.created = row.updated = max(row.created, stamp)
+        table.by_updated = sorted((r.updated, r.id) for r in table.rows.values())
 
     # -- admin changes ------------------------------------------------------------------
     def now(self) -> int:
-        """The second admin changes are stamped with: wall clock, never before the history."""
-        self._last_stamp = max(self._last_stamp + 1, int(time.time()))
+        """The second admin changes are stamped with: the wall clock's, never before the
+        history and never in the future (changes made within one second share it, as in a
+        busy store; a stamp ahead of the clock would be a row no reader can bookmark yet)."""
+        self._last_stamp = max(self._last_stamp, int(time.time()))
         return self._last_stamp
 
     def touch(
-        self, resource: str, *, count: int = 0, ids: list[int] | None = None
+        self,
+        resource: str,
+        *,
+        count: int = 0,
+        ids: list[int] | None = None,
+        same_second: bool = False,
     ) -> tuple[list[int], int]:
-        """Change `ids` (or `count` seeded picks), all at one new second; returns (ids, second)."""
+        """Change `ids` (or `count` seeded picks), all at one new second; returns (ids, second).
+
+        `same_second`: change them again within the second of their last change (updated_at
+        stays, the content changes), as a second save in one second looks with whole-second
+        timestamps; every row must share that second."""
         table = self._table(resource)
         if resource == "events":
             raise ValueError("events never change")
@@ -437,7 +484,13 @@ class RechargeStore:
         missing = [i for i in ids if i not in table.rows]
         if missing:
             raise LookupError(f"no {resource} with id {missing[0]}")
-        stamp = self.now()
+        if same_second:
+            seconds = {table.rows[i].updated for i in ids}
+            if len(seconds) != 1:
+                raise ValueError("same_second needs rows that share their updated_at second")
+            stamp = seconds.pop()
+        else:
+            stamp = self.now()
         for row_id in ids:
             row = table.rows[row_id]
             table.touch(row, stamp)

@@ -10,12 +10,24 @@
 - Cursors are opaque (base64url JSON here) and keyed on the last row's sort key plus its id,
   so rows that share an updated_at second page correctly and rows that change between pages
   move to the end instead of shifting earlier pages.
-- `*_min` / `*_max` filters are exclusive ("updated after the given date" in Recharge's
-  reference; unconfirmed whether Recharge includes the exact second, so the sandbox takes
-  the reading that loses data for a client that trusts it). `inclusive_bounds=True` switches
-  to >= / <=. Accepted formats: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.ffffff]` with `Z` or an
-  offset; without an offset the time is taken as UTC (unconfirmed: Recharge may use the
-  store's time zone).
+- Filters and sorts per resource are the ones Recharge's own Python client (`recharge-api`
+  2.0.8, `recharge.api.v2.<resource>.<Resource>ListQuery`) declares; sandbox/tests checks
+  the tables below against it. Only /charges takes `sort_by` (ChargeListSortBy: id-*,
+  updated_at-*, scheduled_at-*; the sandbox does not model scheduled_at and answers 422 for
+  it); every other list comes in the default order (id-desc). There `sort_by` is accepted
+  and ignored: the client declares none, yet peers in production send one on every list
+  (singer-io tap-recharge 3.0.1: `sort_by=updated_at-asc`), so Recharge does not refuse it,
+  and nothing promises it is honoured; ignoring it is the reading that breaks a reader
+  relying on it. Plans filter on updated_at only; events on created_at only.
+- `*_min` / `*_max` filters are exclusive by default: neither the client (plain `str`
+  fields) nor the docs the project could consult say whether the bound is inclusive
+  ("updated after the given date" in Recharge's reference), so the sandbox takes the
+  reading that loses data for a client that trusts it; `inclusive_bounds=True` switches
+  to >= / <= and the tap's tests run under both. Accepted formats: `YYYY-MM-DD`,
+  `YYYY-MM-DDTHH:MM:SS[.ffffff]` with `Z` or an offset; without an offset the time is
+  taken as UTC (unconfirmed: Recharge may use the store's time zone).
+- Follow-up pages: the client's own `recharge.pagination.get_next_page_url` keeps only
+  `cursor` and `limit` from the first URL, which is the rule above.
 - Unknown query parameters are a 422 (stricter than ignoring them: a typo cannot pass).
 """
 
@@ -30,12 +42,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.recharge.data import UPDATED_FILTER, Row, Table
+from sandbox.recharge.data import Row, Table
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
-SORTS = {f"{key}-{way}" for key in ("id", "created_at", "updated_at") for way in ("asc", "desc")}
+SORTS = {f"{key}-{way}" for key in ("id", "updated_at") for way in ("asc", "desc")}
 DEFAULT_SORT = "id-desc"
+# recharge-api 2.0.8: only ChargeListQuery has sort_by (ChargeListSortBy).
+SORTABLE = {"charges": SORTS | {"scheduled_at-asc", "scheduled_at-desc"}}
+UNMODELLED_SORTS = {"scheduled_at-asc", "scheduled_at-desc"}
+# The date filters of each <Resource>ListQuery (its other filters are not modelled).
+DATE_FILTERS = {
+    "events": ("created_at",),
+    "plans": ("updated_at",),
+    **dict.fromkeys(
+        ("addresses", "charges", "customers", "discounts", "onetimes", "orders", "subscriptions"),
+        ("created_at", "updated_at"),
+    ),
+}
 
 
 class BadRequest(ValueError):
@@ -47,20 +71,12 @@ class Unprocessable(ValueError):
 
 
 def allowed_filters(resource: str) -> frozenset[str]:
-    if resource == "events":
-        return frozenset({"created_at_min", "created_at_max"})
-    dates = {"created_at_min", "created_at_max"}
-    if resource in UPDATED_FILTER:
-        dates |= {"updated_at_min", "updated_at_max"}
-    return frozenset(dates)
+    fields = DATE_FILTERS.get(resource, ())
+    return frozenset(f"{field}_{end}" for field in fields for end in ("min", "max"))
 
 
 def allowed_sorts(resource: str) -> set[str]:
-    if resource in UPDATED_FILTER:
-        return SORTS
-    # events: created_at sorting is assumed (unconfirmed); the rest sort by id only.
-    keys = ("id", "created_at") if resource == "events" else ("id",)
-    return {s for s in SORTS if s.split("-")[0] in keys}
+    return SORTABLE.get(resource, set())
 
 
 def parse_time(name: str, value: str) -> float:
@@ -111,18 +127,22 @@ def parse_query(resource: str, params: Mapping[str, str]) -> Query:
             )
         return decode_cursor(resource, params["cursor"])
     filters = allowed_filters(resource)
-    unknown = sorted(names - filters - {"sort_by"})
+    known = filters | {"sort_by"}
+    unknown = sorted(names - known)
     if unknown:
         raise Unprocessable(
             f"unknown parameter(s) for /{resource}: {', '.join(unknown)}; "
-            f"filters: {', '.join(sorted(filters))}, sort_by"
+            f"known: {', '.join(sorted(known)) or 'limit and cursor only'}"
         )
     sort = params.get("sort_by", DEFAULT_SORT)
-    if sort not in allowed_sorts(resource):
+    honoured = allowed_sorts(resource) - UNMODELLED_SORTS
+    if "sort_by" in params and honoured and sort not in honoured:
         raise Unprocessable(
             f"sort_by {sort!r} is not supported on /{resource}; use one of "
-            f"{', '.join(sorted(allowed_sorts(resource)))}"
+            f"{', '.join(sorted(honoured))}"
         )
+    if not honoured:
+        sort = DEFAULT_SORT  # a sort the list does not declare: accepted, ignored
     chosen = {name: params[name] for name in sorted(names & filters)}
     for name, value in chosen.items():
         parse_time(name, value)

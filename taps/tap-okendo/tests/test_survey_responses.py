@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 from jsonschema import Draft7Validator
@@ -136,3 +137,43 @@ def test_schema_is_typed_and_every_record_fits_it(okendo_sandbox, run_tap):
     for record in records:
         assert not list(validator.iter_errors(record)), record["surveyResponseId"]
         assert set(record) == set(props)  # API fields as they are, plus the partition key
+
+
+def test_a_second_run_on_the_first_runs_state_skips_the_finished_surveys(
+    okendo_sandbox, run_tap, tmp_path
+):
+    """Two consecutive runs on a busy store (the newest responses several a second, one
+    campaign burst), with responses created, edited and deleted in between. The backfill is
+    per survey, not incremental: a finished survey is never read again (its changes arrive
+    as webhooks through the collector, tested in collector/ and tests/test_surveys.py), and
+    reviews are a full copy each run (Okendo has no updated-since filter). So the second run
+    emits no survey response and every review once."""
+    okendo = okendo_sandbox(counts=FEW_REVIEWS, surveys=SURVEYS)
+    first = run_tap(config(okendo))
+    assert first.returncode == 0, first.stderr
+    created = [r["dateCreated"][:19] for r in first.records("survey_responses")]
+    assert max(Counter(created).values()) >= 10  # dense: a burst shares one second
+    assert len(first.records("survey_responses")) == sum(SURVEYS.values())
+
+    surveys = okendo.surveys
+    live = surveys.live_ids()
+    for _ in range(5):
+        surveys.create("nps-post-purchase")
+    for response_id in live[:3]:
+        surveys.update(response_id)
+    for response_id in live[3:5]:
+        surveys.delete(response_id)
+    okendo.sandbox.stats.reset()
+    state_file = tmp_path / "state.json"
+    state_file.write_text(json.dumps(last_state(first)))
+    second = run_tap(config(okendo), "--state", str(state_file))
+    assert second.returncode == 0, second.stderr
+    assert second.records("survey_responses") == []
+    assert survey_requests(okendo) == []
+    assert len(second.records("reviews")) == okendo.truth()["reviews"]["total"]
+    skipped = [line for line in second.stderr.splitlines() if "copied completely" in line]
+    assert len(skipped) == len(SURVEYS)
+    assert (
+        last_state(second)["bookmarks"]["survey_responses"]
+        == (last_state(first)["bookmarks"]["survey_responses"])
+    )

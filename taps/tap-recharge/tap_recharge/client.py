@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import hashlib
 import html
 import json
 import random
@@ -18,7 +19,7 @@ import re
 import threading
 import time
 import typing as t
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlparse
@@ -50,11 +51,22 @@ BUCKET_DRAIN_PER_SECOND = 2.0
 BUCKET_RESERVE = 2  # calls the pacer leaves free for the store's other apps
 MIN_429_WAIT = 0.5
 NO_HEADER_429_WAIT = 2.0  # a 429 without X-Recharge-Limit or Retry-After (Airbyte waits 2 s)
-# The bookmark is re-read from one second before it: Recharge's `updated_at_min` is "after
-# the given date", so a reader that sent the bookmark itself could skip rows that share its
-# second (a run killed halfway through such a group). The overlap is re-emitted and the
-# target's upsert on `id` absorbs it.
+# The first page asks from one second before the bookmark: whether Recharge's `_min` bound
+# is inclusive is documented nowhere we could check ("after the given date"), and asking
+# from the bookmark itself under an exclusive reading would skip rows that share its second.
+# What that overlap brings back is dropped again (see RechargeStream.is_new), so it costs
+# no record twice.
 BOOKMARK_OVERLAP = timedelta(seconds=1)
+# The state key holding what was emitted on the bookmark's own second: {id: digest of the
+# object as Recharge sent it}. The digest tells a row changed again within that same second
+# (same updated_at, new content: emitted again) from one merely re-read (dropped).
+BOOKMARK_ROWS = "emitted_at_bookmark"
+# A stream read in the API's default order keeps its bookmark until it ends; the rows it has
+# emitted since ({id: digest}) are saved with each page instead, so a run killed inside it
+# resumes without emitting them again (up to RESUME_LIMIT rows; beyond, the resumed run
+# emits them again and the target's upsert on `id` keeps one).
+BOOKMARK_RESUME = "emitted_since_bookmark"
+RESUME_LIMIT = 5_000
 TOKEN_HINT = (
     "create or copy an API token in Recharge (Apps & integrations > API tokens) with the "
     "read scopes of the streams you sync, and set it as `access_token`"
@@ -218,6 +230,24 @@ class RechargeStream(RESTStream[str | None]):
     """Base stream for the Recharge API (2021-11)."""
 
     scope: str = ""  # the token scope the resource needs, for the 403 warning
+    # The ascending sort the resource's list takes, per Recharge's own client (recharge-api:
+    # only ChargeListQuery has `sort_by`); None: the list comes in its default order.
+    sort_by: str | None = None
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The run's floor (the bookmark or start_date) and the rows on its second an earlier
+        # run emitted ({id: digest}): what the overlap re-reads and is_new drops again.
+        self._floor: tuple[datetime | None, dict[str, str]] | None = None
+        # The newest replication value emitted so far and the rows emitted on it.
+        self._tie: tuple[datetime | None, dict[str, str]] = (None, {})
+        self._newest_value: t.Any = None  # the newest replication value as emitted
+        self._digests: dict[str, str] = {}  # digest of each parsed row not yet emitted
+        # Unsorted streams: rows a killed earlier run emitted since the bookmark, and the
+        # rows this run emitted (both {id: digest}), for BOOKMARK_RESUME.
+        self._resumed: dict[str, str] = {}
+        self._emitted: dict[str, str] = {}
+        self._finished = False
 
     @property
     def url_base(self) -> str:
@@ -250,9 +280,10 @@ class RechargeStream(RESTStream[str | None]):
 
     @property
     def is_sorted(self) -> bool:
-        # Incremental streams ask for sort_by=<key>-asc, so the bookmark can advance (and be
-        # saved) page by page: a run killed halfway resumes after the last saved page.
-        return self.replication_key is not None
+        # Sorted (sort_by=<key>-asc), the bookmark advances and is saved page by page: a run
+        # killed halfway resumes after its last saved page. In the default order the SDK
+        # keeps the newest value as a progress marker and makes it the bookmark at the end.
+        return self.replication_key is not None and self.sort_by is not None
 
     @property
     def page_size(self) -> int:
@@ -275,18 +306,138 @@ class RechargeStream(RESTStream[str | None]):
             # Follow-up pages: the cursor carries the filters; Recharge takes nothing else.
             return {"cursor": next_page_token, "limit": self.page_size}
         params: dict[str, t.Any] = {"limit": self.page_size}
-        if self.replication_key:
-            params["sort_by"] = f"{self.replication_key}-asc"
-            start = self.get_starting_timestamp(context)
-            if start is not None:
-                since = start.astimezone(UTC) - BOOKMARK_OVERLAP
-                params[f"{self.replication_key}_min"] = since.isoformat(timespec="seconds")
+        if self.sort_by:
+            params["sort_by"] = self.sort_by
+        floor = self.floor(context)
+        if floor is not None:
+            since = floor.astimezone(UTC) - BOOKMARK_OVERLAP
+            params[f"{self.replication_key}_min"] = since.isoformat(timespec="seconds")
         return params
 
+    # -- the bookmark: re-read rows dropped, ties at it neither lost nor doubled --------
+    def floor(self, context: Context | None) -> datetime | None:
+        """The bookmark this run starts from (or start_date); None copies everything."""
+        if not self.replication_key:
+            return None
+        if self._floor is None:
+            start = self.get_starting_timestamp(context)
+            state = self.get_context_state(context)
+            mark = state.get("replication_key_value")
+            floor = start.astimezone(UTC) if start is not None else None
+            same = mark is not None and _moment(mark) == floor
+            seen = dict(state.get(BOOKMARK_ROWS) or {}) if same else {}
+            # a killed run's rows count from the bookmark it started at (none on a first run)
+            resumable = same or mark is None
+            self._resumed = dict(state.get(BOOKMARK_RESUME) or {}) if resumable else {}
+            self._floor = (floor, seen)
+            self._tie = (floor, dict(seen))
+            self._newest_value = mark if same else None
+        return self._floor[0]
+
+    def is_new(self, row: dict[str, t.Any], context: Context | None) -> bool:
+        """False for a row an earlier run emitted: older than the bookmark (the overlap
+        re-reads the second before it), on its second exactly as the state lists it, or
+        exactly as a killed run emitted it since the bookmark (BOOKMARK_RESUME)."""
+        floor = self.floor(context)
+        if self._floor is None or not self.replication_key:
+            return True
+        value = row.get(self.replication_key)
+        if value is None:
+            return True
+        moment = _moment(value)
+        key = str(row.get("id"))
+        digest = self._digests.get(key)
+        if floor is not None and (
+            moment < floor or (moment == floor and self._floor[1].get(key) == digest)
+        ):
+            return False
+        if key in self._resumed and self._resumed[key] == digest:
+            # a killed earlier run emitted it as it is: count it as emitted, do not repeat it
+            self._note(value, moment, key, self._digests.pop(key, ""))
+            return False
+        return True
+
+    def _note(self, value: t.Any, moment: datetime, key: str, digest: str) -> None:
+        """Track a row the pipeline has (the newest value, the rows on it, and for unsorted
+        streams every row since the bookmark)."""
+        newest, rows = self._tie
+        if newest is None or moment > newest:
+            self._tie, self._newest_value = (moment, {key: digest}), value
+        elif moment == newest:
+            rows[key] = digest
+        if not self.is_sorted:
+            self._emitted[key] = digest
+
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        super()._increment_stream_state(latest_record, context=context)
+        if not self.replication_key or latest_record.get(self.replication_key) is None:
+            return
+        value = latest_record[self.replication_key]
+        key = str(latest_record.get("id"))
+        self._note(value, _moment(value), key, self._digests.pop(key, ""))
+
+    def _finalize_state(self, state: dict | None = None) -> None:
+        # The stream ended: the SDK promotes its progress marker (capped at the run's start,
+        # the signpost) to the bookmark. Rows a killed earlier run emitted and this run
+        # skipped count too; the resume list is done with.
+        signpost = (state or {}).get("replication_key_signpost")
+        super()._finalize_state(state)
+        if state is None or self.is_sorted or not self.replication_key:
+            return
+        self._finished = True
+        state.pop(BOOKMARK_RESUME, None)
+        newest = self._newest_value
+        mark = state.get("replication_key_value")
+        if newest is not None and (mark is None or _moment(newest) > _moment(mark)):
+            capped = signpost is not None and _moment(newest) > _moment(signpost)
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = signpost if capped else newest
+
+    def _write_state_message(self) -> None:
+        # Before each STATE message: the rows emitted on the bookmark's own second go with
+        # it, so the next run (or a resumed one) emits each of them once, never twice.
+        if self.replication_key and self.selected and self._floor is not None:
+            state = self.stream_state
+            mark = state.get("replication_key_value")
+            newest, rows = self._tie
+            listed: dict[str, str] = {}
+            if mark is not None and _moment(mark) == newest:
+                listed = rows
+            elif mark is not None and _moment(mark) == self._floor[0]:
+                listed = self._floor[1]  # unsorted, mid-run: still the old bookmark
+            # else: the SDK capped the bookmark at the run's start: no row on it was emitted
+            if (state.get(BOOKMARK_ROWS) or {}) != listed:
+                if listed:
+                    state[BOOKMARK_ROWS] = dict(sorted(listed.items()))
+                else:
+                    state.pop(BOOKMARK_ROWS, None)
+                self.state_manager.is_flushed = False
+            if not self.is_sorted and not self._finished:
+                self._save_resume(state)
+        super()._write_state_message()
+
+    def _save_resume(self, state: dict[str, t.Any]) -> None:
+        since = {**self._resumed, **self._emitted}
+        wanted = dict(sorted(since.items())) if 0 < len(since) <= RESUME_LIMIT else None
+        if state.get(BOOKMARK_RESUME) != wanted:
+            if wanted:
+                state[BOOKMARK_RESUME] = wanted
+            else:
+                state.pop(BOOKMARK_RESUME, None)
+            self.state_manager.is_flushed = False
+
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
-        yield from extract_jsonpath(self.records_jsonpath, parsed_body(response))
+        for row in extract_jsonpath(self.records_jsonpath, parsed_body(response)):
+            if self.replication_key:
+                self._digests[str(row.get("id"))] = _digest(row)
+            yield row
 
     def post_process(self, row: dict[str, t.Any], context: Context | None = None) -> dict | None:
+        if not self.is_new(row, context):
+            self._digests.pop(str(row.get("id")), None)
+            return None
         self.decimal_fields.apply(row, lambda: f"{self.name} id {row.get('id')}")
         return row
 
@@ -443,6 +594,18 @@ class RateLimitedError(RetriableAPIError):
 
 class MissingScopeError(Exception):
     """HTTP 403: the token lacks the resource's scope."""
+
+
+def _digest(row: dict[str, t.Any]) -> str:
+    """A short fingerprint of an object as Recharge sent it (key order does not matter)."""
+    text = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _moment(value: str) -> datetime:
+    """A replication value (ISO 8601 text) as an aware UTC datetime, for comparing."""
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _prepared(args: t.Iterable[t.Any]) -> requests.PreparedRequest | None:

@@ -1,9 +1,11 @@
 """Recharge streams, declarative: path, key, bookmark, scope and schema per resource.
 
-Incremental streams ask for `sort_by=<key>-asc` with `<key>_min` = bookmark - 1 s on the
-first page and follow `next_cursor` alone after that (client.py). Products, collections
-and payment methods have no updated-since filter in 2021-11, so each run copies them in
-full (they are small).
+Incremental streams ask for `<key>_min` = bookmark - 1 s on the first page and follow
+`next_cursor` alone after that; rows an earlier run emitted are dropped again (client.py).
+Only charges take a `sort_by` (Recharge's own client, recharge-api, declares it for
+charges alone), so only charges save their bookmark page by page; the others make it the
+newest value they read when they finish. Products, collections and payment methods have
+no updated-since filter in 2021-11, so each run copies them in full (they are small).
 
 The order below is the sync order, children before parents: a row can only reference a row
 created before it, so reading charges before subscriptions before addresses before
@@ -44,6 +46,7 @@ class ChargesStream(RechargeStream):
     replication_key = "updated_at"
     records_jsonpath = "$.charges[*]"
     scope = "read_charges"
+    sort_by = "updated_at-asc"
     schema = schemas.CHARGE
 
 

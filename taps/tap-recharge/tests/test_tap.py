@@ -9,6 +9,7 @@ from decimal import Decimal
 from urllib.parse import parse_qsl, urlparse
 
 import pytest
+import requests
 from sandbox.faults import Faults
 from sandbox.recharge import RESOURCES
 
@@ -113,12 +114,12 @@ def test_first_pages_carry_filters_and_follow_ups_only_cursor_and_limit(recharge
         stream = path.strip("/")
         if stream in INCREMENTAL:
             key = INCREMENTAL[stream]
-            # start_date less the one-second overlap, in UTC with an explicit offset
+            # start_date less the one-second overlap, in UTC with an explicit offset; only
+            # charges take a sort (recharge-api declares sort_by for ChargeListQuery alone)
             assert q == {
                 "limit": "10",
-                "sort_by": f"{key}-asc",
                 f"{key}_min": ("2023-05-31T23:59:59+00:00"),
-            }
+            } | ({"sort_by": "updated_at-asc"} if stream == "charges" else {})
         else:
             assert q == {"limit": "10"}
     # every record a first page's filter allows, and no other
@@ -128,51 +129,99 @@ def test_first_pages_carry_filters_and_follow_ups_only_cursor_and_limit(recharge
         assert all(r[key] >= "2023-06-01" for r in run.records(stream))
 
 
+def changed(before: dict[int, str], after: dict[int, str]) -> set[int]:
+    """Ids added or given a new replication value between two snapshots."""
+    return {i for i, v in after.items() if before.get(i) != v}
+
+
+class Store:
+    """What a second run must emit, read from the in-process sandbox store: the rows given a
+    new replication value, and the rows still on the old bookmark's second whose content
+    changed since (a save within that second, or an order whose charge changed: Recharge
+    objects embed others, and the tap compares what it emitted there by digest)."""
+
+    def __init__(self, recharge, first) -> None:
+        self.recharge, self.store = recharge, recharge.sandbox.store
+        marks = first.state["bookmarks"]
+        self.marks = {s: marks[s]["replication_key_value"] for s in INCREMENTAL}
+        self.before = {stream: recharge.snapshot(stream) for stream in INCREMENTAL}
+        self.rendered = {stream: self.on_mark(stream) for stream in INCREMENTAL}
+
+    def on_mark(self, stream: str) -> dict[int, object]:
+        snapshot = self.recharge.snapshot(stream)
+        rows = self.store.tables[stream].rows
+        return {
+            i: self.store.render(stream, rows[i])
+            for i, v in snapshot.items()
+            if v == self.marks.get(stream)
+        }
+
+    def expected(self, stream: str) -> set[int]:
+        now = self.on_mark(stream)
+        resaved = {i for i, body in now.items() if self.rendered[stream].get(i) != body}
+        return changed(self.before[stream], self.recharge.snapshot(stream)) | resaved
+
+
+def merged(*runs, stream: str) -> dict[int, str]:
+    key = INCREMENTAL[stream]
+    out: dict[int, str] = {}
+    for run in runs:
+        out |= {r["id"]: r[key] for r in run.records(stream)}
+    return out
+
+
 @pytest.mark.parametrize("inclusive", [False, True], ids=["min-exclusive", "min-inclusive"])
-def test_incremental_run_emits_exactly_the_changed_rows_and_the_boundary_second(
-    recharge_sandbox, run_tap, inclusive
-):
+def test_second_run_on_a_busy_store_emits_exactly_the_changes(recharge_sandbox, run_tap, inclusive):
+    """Issue 14's scenario: several rows a second up to the boundary (sandbox Density), a
+    first run, a batch job touching 120 charges in one second plus other changes, then a
+    second run with the first run's state. It used to die on its first re-read row with
+    InvalidStreamSortException (a row from the second before the bookmark)."""
     recharge = recharge_sandbox(scale=0.08, inclusive_bounds=inclusive)
-    first = run_tap(recharge.tap_config(**OFF))
+    config = recharge.tap_config(**OFF)
+    first = run_tap(config)
     assert first.returncode == 0, first.stderr
-    bookmarks = first.states[-1]["bookmarks"]
+    store = Store(recharge, first)
+    before = store.before
+    for stream in INCREMENTAL:  # the first run is a full, exact copy of a dense store
+        assert merged(first, stream=stream) == before[stream], stream
+        seconds = list(before[stream].values())
+        mark = first.state["bookmarks"][stream]["replication_key_value"]
+        if len(seconds) > 100:  # dense: rows in the second before the bookmark
+            before_mark = (datetime.fromisoformat(mark) - timedelta(seconds=1)).isoformat()
+            assert seconds.count(before_mark) >= 2, stream
 
-    touched = {
-        "charges": recharge.touch("charges", count=7)["ids"],
-        "subscriptions": recharge.touch("subscriptions", count=3)["ids"],
-    }
-    created = recharge.create("customers", 2)  # with address, subscription and charge each
-    created_orders = recharge.create("orders", 1)
+    batch = recharge.touch("charges", count=120)  # one batch-job second
+    recharge.touch("subscriptions", count=3)
+    recharge.create("customers", 2)  # with address, subscription and charge each
+    recharge.create("orders", 1)
 
-    second = run_tap(recharge.tap_config(**OFF), state=first.states[-1])
+    second = run_tap(config, state=first.state)
     assert second.returncode == 0, second.stderr
+    assert "Unsorted data" not in second.stderr
     for stream in INCREMENTAL:
-        old = datetime.fromisoformat(bookmarks[stream]["replication_key_value"])
-        # Exactly: the rows changed or added since, plus the rows on the old bookmark's own
-        # second (re-read on purpose: see BOOKMARK_OVERLAP), nothing older; a Recharge that
-        # read `_min` inclusively would also return the second before.
-        since = (old - timedelta(seconds=1) if inclusive else old).isoformat()
-        expected = {i for i, v in recharge.snapshot(stream).items() if v >= since}
+        after = recharge.snapshot(stream)
         emitted = [r["id"] for r in second.records(stream)]
-        assert sorted(emitted) == sorted(expected), stream
-        assert len(emitted) == len(set(emitted)), stream
-        new = set(touched.get(stream, [])) | set(created.get(stream, []))
-        new |= set(created_orders.get(stream, []))
-        assert new <= set(emitted), stream
+        # exactly the changes: no re-read row emitted again, none lost, none twice
+        assert sorted(emitted) == sorted(store.expected(stream)), stream
+        assert merged(first, second, stream=stream) == after, stream
+        old = first.state["bookmarks"][stream]["replication_key_value"]
+        new = second.state["bookmarks"][stream]["replication_key_value"]
+        assert new >= old, stream  # the bookmark never moves backwards
+    assert set(batch["ids"]) <= {r["id"] for r in second.records("charges")}
     # full-table streams are copied again in full
     for stream in FULL_TABLE - {"payment_methods"}:
         assert len(second.records(stream)) == recharge.truth()["counts"][stream]
 
-    # the two runs together hold every row at its current updated_at: nothing lost
-    for stream in INCREMENTAL:
-        merged = {r["id"]: r[INCREMENTAL[stream]] for r in first.records(stream)}
-        merged |= {r["id"]: r[INCREMENTAL[stream]] for r in second.records(stream)}
-        assert merged == recharge.snapshot(stream), stream
+    if not inclusive:  # once is enough: nothing changed, nothing emitted
+        third = run_tap(config, state=second.state)
+        assert third.returncode == 0, third.stderr
+        assert not any(third.records(stream) for stream in INCREMENTAL)
 
 
 @pytest.mark.parametrize("inclusive", [False, True], ids=["min-exclusive", "min-inclusive"])
-def test_a_run_killed_inside_a_tie_group_resumes_without_loss(recharge_sandbox, run_tap, inclusive):
-    """60 charges share one second; an outage of /charges stops the run among them."""
+def test_a_run_killed_inside_a_tie_group_resumes_exactly(recharge_sandbox, run_tap, inclusive):
+    """60 charges share one second; an outage of /charges stops the run among them. The
+    saved state lists the tied ids already emitted: the resumed run emits the others."""
     recharge = recharge_sandbox(scale=0.08, inclusive_bounds=inclusive)
     first = run_tap(recharge.tap_config(**OFF))
     tie = recharge.touch("charges", count=60)
@@ -185,37 +234,105 @@ def test_a_run_killed_inside_a_tie_group_resumes_without_loss(recharge_sandbox, 
     assert 0 < len(got & set(tie["ids"])) < 60  # stopped inside the tie group
     saved = broken.states[-1]
     assert saved["bookmarks"]["charges"]["replication_key_value"] == tie["updated_at"]
+    assert sorted(saved["bookmarks"]["charges"]["emitted_at_bookmark"]) == sorted(map(str, got))
 
     recharge.sandbox.outage_after = {}
     resumed = run_tap(config, state=saved)
     assert resumed.returncode == 0, resumed.stderr
-    again = {r["id"] for r in resumed.records("charges")}
-    assert set(tie["ids"]) <= again  # the whole tie group again, none skipped
-    merged = {}
-    for run in (first, broken, resumed):
-        merged |= {r["id"]: r["updated_at"] for r in run.records("charges")}
-    assert merged == recharge.snapshot("charges")
+    again = [r["id"] for r in resumed.records("charges")]
+    assert sorted(again) == sorted(set(tie["ids"]) - got)  # the rest of the tie, once
+    assert merged(first, broken, resumed, stream="charges") == recharge.snapshot("charges")
 
 
-def test_sigkill_mid_stream_then_restart_from_the_last_state(recharge_sandbox, run_tap, kill_tap):
+def test_a_row_saved_again_within_the_bookmarks_second_is_emitted_again(recharge_sandbox, run_tap):
+    """With whole-second timestamps a second save in the bookmark's own second keeps its
+    updated_at: the state's digest of each row emitted on that second tells it from a re-read."""
+    recharge = recharge_sandbox(scale=0.08, inclusive_bounds=True)
+    config = recharge.tap_config(**OFF)
+    first = run_tap(config)
+    assert first.returncode == 0, first.stderr
+    mark = first.state["bookmarks"]["charges"]
+    store = Store(recharge, first)
+    tied = sorted(store.rendered["charges"])
+    assert sorted(mark["emitted_at_bookmark"]) == sorted(map(str, tied)) and len(tied) >= 3
+    saved = requests.post(
+        f"{recharge.url}/_sandbox/charges/touch",
+        json={"ids": [tied[0]], "same_second": True},
+        timeout=30,
+    )
+    assert saved.json()["updated_at"] == mark["replication_key_value"]
+
+    second = run_tap(config, state=first.state)
+    assert second.returncode == 0, second.stderr
+    (again,) = second.records("charges")
+    old = next(r for r in first.records("charges") if r["id"] == tied[0])
+    assert again["id"] == tied[0] and again["updated_at"] == old["updated_at"]
+    assert again["total_price"] != old["total_price"] or again["line_items"] != old["line_items"]
+    for stream in INCREMENTAL:  # elsewhere: the event the save logged, the orders it billed
+        emitted = sorted(r["id"] for r in second.records(stream))
+        assert emitted == sorted(store.expected(stream)), stream
+
+
+@pytest.mark.parametrize("stream", ["orders", "charges"], ids=["default-order", "sorted"])
+def test_sigkill_mid_stream_then_restart_from_the_last_state(
+    recharge_sandbox, run_tap, kill_tap, stream
+):
+    """A first run SIGKILLed inside a stream (orders: the API's order, resumed through
+    `emitted_since_bookmark`; charges: sorted, resumed after the last saved page)."""
     recharge = recharge_sandbox(scale=0.1)
     config = recharge.tap_config(page_size=20, **OFF)
-    killed = kill_tap(config, until=lambda counts: counts.get("orders", 0) >= 40)
+    killed = kill_tap(config, until=lambda counts: counts.get(stream, 0) >= 40)
     assert killed.returncode == -9
-    assert "charges" not in killed.counts()  # killed inside orders, the second stream
+    order = list(INCREMENTAL)
+    assert order[order.index(stream) + 1] not in killed.counts()  # killed inside `stream`
     restarted = run_tap(config, state=killed.states[-1])
     assert restarted.returncode == 0, restarted.stderr
-    for stream, key in INCREMENTAL.items():
-        merged = {r["id"]: r[key] for r in killed.records(stream)}
-        merged |= {r["id"]: r[key] for r in restarted.records(stream)}
-        assert merged == recharge.snapshot(stream), stream
-    # the restart did not start over: each stream resumed from its bookmark (events had
-    # finished, orders were half done), re-reading only the bookmark's own second onwards
-    for stream in ("events", "orders"):
-        mark = killed.states[-1]["bookmarks"][stream]["replication_key_value"]
-        expected = {i for i, v in recharge.snapshot(stream).items() if v >= mark}
-        assert {r["id"] for r in restarted.records(stream)} == expected, stream
-        assert len(expected) < len(recharge.snapshot(stream)) - 30, stream
+    for name in INCREMENTAL:
+        assert merged(killed, restarted, stream=name) == recharge.snapshot(name), name
+    # the restart did not start over: the streams before had finished (nothing again), the
+    # killed one resumes after what its saved state covers (no row twice)
+    for name in order[: order.index(stream)]:
+        assert not restarted.records(name), name
+    done = {r["id"] for r in killed.records(stream)}
+    rest = [r["id"] for r in restarted.records(stream)]
+    assert not done & set(rest) and len(done) + len(rest) == len(recharge.snapshot(stream))
+
+
+def test_a_second_run_that_dies_inside_an_unsorted_stream_resumes_exactly(
+    recharge_sandbox, run_tap
+):
+    """Orders come in the API's default order, so their bookmark moves only when the stream
+    ends; the rows emitted since are saved with each page (`emitted_since_bookmark`), so a
+    run that dies inside the stream resumes from the previous bookmark without emitting
+    them again: nothing lost, none twice, and the finished stream before it (events) is
+    not read again."""
+    recharge = recharge_sandbox(scale=0.05)
+    first = run_tap(recharge.tap_config(**OFF))
+    store = Store(recharge, first)
+    config = recharge.tap_config(page_size=10, retry_backoff_ms=1, **OFF)  # small increments
+    recharge.create("orders", 40)  # each with its charge (and an event), at one second
+    recharge.sandbox.outage_after = {"orders": 2}  # 2 pages of orders, then 503s
+    died = run_tap(config, state=first.state)
+    assert died.returncode == 1 and len(died.records("orders")) == 20
+    saved = died.states[-1]["bookmarks"]["orders"]
+    # still the first run's bookmark (the SDK's progress marker was never promoted)
+    assert (
+        saved["replication_key_value"]
+        == first.state["bookmarks"]["orders"]["replication_key_value"]
+    )
+    done = [r["id"] for r in died.records("orders")]
+    assert sorted(saved["emitted_since_bookmark"]) == sorted(map(str, done))
+    recharge.sandbox.outage_after = {}
+    resumed = run_tap(config, state=died.states[-1])
+    assert resumed.returncode == 0, resumed.stderr
+    expected = store.expected("orders")
+    rest = [r["id"] for r in resumed.records("orders")]
+    assert sorted(done + rest) == sorted(expected)  # each changed order once, in all
+    assert not resumed.records("events")  # finished before the outage: exact
+    final = resumed.state["bookmarks"]["orders"]
+    assert "emitted_since_bookmark" not in final
+    assert final["replication_key_value"] == max(recharge.snapshot("orders").values())
+    assert merged(first, died, resumed, stream="orders") == recharge.snapshot("orders")
 
 
 def test_storms_5xx_cut_bodies_and_html_errors_still_give_exact_counts(recharge_sandbox, run_tap):
