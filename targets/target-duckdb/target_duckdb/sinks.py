@@ -88,8 +88,15 @@ class DuckDBSink(BatchSink):
     @override
     @property
     def include_sdc_metadata_properties(self) -> bool:
-        config = self.config
-        return bool(config.get("add_record_metadata", config.get("add_metadata_columns", False)))
+        # asked once per record: read the config once
+        found: bool | None = self.__dict__.get("_include_sdc")
+        if found is None:
+            config = self.config
+            found = bool(
+                config.get("add_record_metadata", config.get("add_metadata_columns", False))
+            )
+            self.__dict__["_include_sdc"] = found
+        return found
 
     @override
     def _add_sdc_metadata_to_record(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import re
 import shutil
 import sys
@@ -125,6 +126,7 @@ class TargetDuckDB(Target):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.connection = connect(self.path)
         self.batch_dir = tempfile.mkdtemp(prefix="target-duckdb-")
+        atexit.register(shutil.rmtree, self.batch_dir, ignore_errors=True)  # also on errors
 
     @override
     def get_sink_class(self, stream_name: str) -> type[DuckDBSink]:
