@@ -29,6 +29,9 @@ if t.TYPE_CHECKING:
 
 # Order of the records within a batch, so the dedupe keeps the last copy of a key; never stored.
 SEQ = "__target_duckdb_seq"
+# A batch is also full at this size of its file, so DuckDB's memory for one load (the batch
+# parsed, deduplicated and merged) is the same whatever batch_size_rows and the row width are.
+MAX_BATCH_BYTES = 64 * 2**20
 # Filled in SQL once per batch rather than per record.
 _PER_BATCH = ("_sdc_batched_at", "_sdc_received_at", "_sdc_sync_started_at")
 
@@ -77,6 +80,7 @@ class DuckDBSink(BatchSink):
         self._path: Path | None = None
         self._seq = 0
         self._seq_base = time.time_ns() // 1000
+        self._bytes = 0
         self._buffer = bytearray()
 
     @property
@@ -129,6 +133,12 @@ class DuckDBSink(BatchSink):
         self._encoder.encode_into(record, self._buffer)
         self._buffer.extend(b"\n")
         self._file.write(self._buffer)
+        self._bytes += len(self._buffer)
+
+    @override
+    @property
+    def is_full(self) -> bool:
+        return self._bytes >= MAX_BATCH_BYTES or super().is_full
 
     @override
     def process_batch(self, context: dict[str, t.Any]) -> None:
@@ -136,6 +146,7 @@ class DuckDBSink(BatchSink):
             return
         self._file.close()
         path, self._file, self._path = self._path, None, None
+        self._bytes = 0
         try:
             self.load(lambda: f"read_json({literal(str(path))}, {self._json_options()})")
         finally:
@@ -166,9 +177,7 @@ class DuckDBSink(BatchSink):
             spec[SEQ] = "BIGINT"
         columns = ", ".join(f"{literal(name)}: {literal(kind)}" for name, kind in spec.items())
         return (
-            "format = 'newline_delimited', "
-            f"columns = {{{columns}}}, "
-            "maximum_object_size = 268435456"
+            f"format = 'newline_delimited', columns = {{{columns}}}, maximum_object_size = 67108864"
         )
 
     def _read_columns(self) -> list[tuple[str, str]]:
