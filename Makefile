@@ -72,6 +72,7 @@ bench: bootstrap
 	python bench/snowflake_bench.py
 	python bench/shopify_bench.py
 	python bench/ads_bench.py
+	python bench/target_duckdb_bench.py --big 200000
 
 clean:
 	rm -rf .venv .tools .meltano output/*.duckdb transform/target transform/logs

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -104,15 +105,24 @@ def shopify_file(work: Path) -> Path:
     return out
 
 
-def records_only(singer: Path) -> tuple[Path, int]:
-    """The RECORD messages' records as plain JSON lines (the floor's input), and their count."""
-    out, n = singer.with_suffix(".records.jsonl"), 0
-    with singer.open("rb") as src, out.open("wb") as dst:
+def records_only(singer: Path) -> tuple[list[Path], int]:
+    """The RECORD messages' records as plain JSON lines, one file per stream (the floor's
+    input), and their count."""
+    outs: dict[str, t.BinaryIO] = {}
+    n = 0
+    with singer.open("rb") as src:
         for line in src:
-            if line.startswith(b'{"type":"RECORD"') or b'"type": "RECORD"' in line[:40]:
-                dst.write(json.dumps(json.loads(line)["record"]).encode() + b"\n")
-                n += 1
-    return out, n
+            if b'"RECORD"' not in line[:40]:
+                continue
+            message = json.loads(line)
+            stream = message["stream"]
+            if stream not in outs:
+                outs[stream] = singer.with_suffix(f".{stream}.records.jsonl").open("wb")
+            outs[stream].write(json.dumps(message["record"]).encode() + b"\n")
+            n += 1
+    for out in outs.values():
+        out.close()
+    return [Path(out.name) for out in outs.values()], n
 
 
 def old_target(work: Path) -> str:
@@ -166,16 +176,17 @@ def load(target: str, singer: Path, work: Path, label: str) -> dict[str, Any]:
     return run
 
 
-def floor(records: Path, work: Path) -> dict[str, Any]:
+def floor(records: list[Path], work: Path) -> dict[str, Any]:
     db = work / "floor.duckdb"
     db.unlink(missing_ok=True)
     script = (
-        "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
-        'c.execute("create schema raw_bench; create table raw_bench.t as '
-        "select * from read_json(?, format='newline_delimited', "
-        'maximum_object_size=268435456)", [sys.argv[2]])'
+        "import duckdb, sys; c = duckdb.connect(sys.argv[1])\n"
+        "c.execute('create schema raw_bench')\n"
+        "for i, f in enumerate(sys.argv[2:]):\n"
+        '    c.execute(f"create table raw_bench.t{i} as select * from '
+        "read_json(?, format='newline_delimited')\", [f])"
     )
-    run: dict[str, Any] = measure([sys.executable, "-c", script, str(db), str(records)])
+    run: dict[str, Any] = measure([sys.executable, "-c", script, str(db), *map(str, records)])
     run["rows"] = warehouse_rows(db)
     db.unlink(missing_ok=True)
     return run
@@ -257,7 +268,8 @@ def main() -> int:
                 "new_target": rates(load(new, singer, work, "new"), count),
                 "duckdb_read_json_floor": rates(floor(records, work), count),
             }
-            records.unlink()
+            for path in records:
+                path.unlink()
         result["piped_okendo"] = {
             "reviews": small,
             "tap_alone": result["tap_alone"][str(small)],

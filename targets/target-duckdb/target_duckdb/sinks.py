@@ -83,6 +83,19 @@ class DuckDBSink(BatchSink):
         self._bytes = 0
         self._buffer = bytearray()
 
+    @override
+    def setup(self) -> None:
+        """The table exists (with the stream's columns) once its SCHEMA is read, as with 0.8:
+        a stream without records (skipped, or nothing new) is an empty table for dbt."""
+        self.connection.execute("BEGIN TRANSACTION")
+        try:
+            self._prepare_table()
+            self.connection.execute("COMMIT")
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            self._table_ready = False
+            raise
+
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
         return self.duckdb_target.connection

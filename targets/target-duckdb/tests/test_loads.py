@@ -32,6 +32,7 @@ def test_upserts_keep_the_last_copy_of_a_key_and_streams_without_one_append(ware
     messages = [
         schema("reviews", REVIEW),
         events,
+        schema("skipped", REVIEW),  # no records (a stream skipped for a missing scope)
         # batch 1 (3 rows): `a` twice in the batch, the later copy wins
         record("reviews", {"id": "a", "n": 1}),
         record("reviews", {"id": "b", "n": 1}),
@@ -47,6 +48,7 @@ def test_upserts_keep_the_last_copy_of_a_key_and_streams_without_one_append(ware
     assert first.states == [{"bookmarks": {"reviews": 1}}]
     assert warehouse.rows("reviews", "id, n") == [("a", 3), ("b", 1), ("c", 1)]
     assert warehouse.rows("events", "id") == [("e",), ("e",)]
+    assert warehouse.rows("skipped") == []  # the table exists, empty, for dbt
 
     # a second run updates `b`, adds `d`; the events stream appends again
     warehouse.load(
