@@ -30,8 +30,8 @@ if t.TYPE_CHECKING:
 # Order of the records within a batch, so the dedupe keeps the last copy of a key; never stored.
 SEQ = "__target_duckdb_seq"
 # A batch is also full at this size of its file, so DuckDB's memory for one load (the batch
-# parsed, deduplicated and merged) is the same whatever batch_size_rows and the row width are.
-MAX_BATCH_BYTES = 64 * 2**20
+# parsed, deduplicated and merged) is bounded whatever batch_size_rows and the row width are.
+MAX_BATCH_BYTES = 16 * 2**20
 # Filled in SQL once per batch rather than per record.
 _PER_BATCH = ("_sdc_batched_at", "_sdc_received_at", "_sdc_sync_started_at")
 

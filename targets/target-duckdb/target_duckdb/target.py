@@ -23,6 +23,7 @@ from target_duckdb.sinks import DuckDBSink
 # DuckDB 2.0: '... Conflicting lock is held in /usr/bin/python3.11 (PID 123). See also ...'
 # (1.x added ' by user NAME').
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<holder>.+? \(PID \d+\))")
+MEMORY_LIMIT = "256MB"
 _encode = msgspec.json.Encoder(decimal_format="number").encode
 
 
@@ -196,6 +197,9 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
         )
     # Inserts need not keep the batch's order (the dedupe does not rely on it): less memory.
     connection.execute("set preserve_insertion_order = false")
+    # DuckDB's buffer pool would otherwise grow with the table (up to 80% of RAM); a batch is
+    # at most 16 MiB of JSON (sinks.MAX_BATCH_BYTES), and what does not fit spills to disk.
+    connection.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     # Time stamps without an offset are UTC, as the taps write them.
     connection.execute("set TimeZone = 'UTC'")
     return connection
