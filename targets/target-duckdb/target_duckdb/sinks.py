@@ -189,9 +189,10 @@ class DuckDBSink(BatchSink):
         if sequenced:
             spec[SEQ] = "BIGINT"
         columns = ", ".join(f"{literal(name)}: {literal(kind)}" for name, kind in spec.items())
-        return (
-            f"format = 'newline_delimited', columns = {{{columns}}}, maximum_object_size = 67108864"
-        )
+        # records up to 16 MiB each (DuckDB's default; its read buffers are twice that, within
+        # the memory limit)
+        size = 2**24
+        return f"format = 'newline_delimited', columns = {{{columns}}}, maximum_object_size={size}"
 
     def _read_columns(self) -> list[tuple[str, str]]:
         """(JSON key, type to read it as): the table's own type, so a batch always fits."""
