@@ -76,6 +76,7 @@ class DuckDBSink(BatchSink):
         )
         self._overwrite = method == "overwrite"
         self._table_ready = False
+        self._types: dict[str, str] = {}
         self._file: t.BinaryIO | None = None
         self._path: Path | None = None
         self._seq = 0
@@ -196,7 +197,7 @@ class DuckDBSink(BatchSink):
 
     def _read_columns(self) -> list[tuple[str, str]]:
         """(JSON key, type to read it as): the table's own type, so a batch always fits."""
-        ready = self._table_types()
+        ready = self._types
         return [
             (prop, _READ_AS.get(ready.get(column, kind), ready.get(column, kind)))
             for column, (prop, kind) in self.columns.items()
@@ -215,7 +216,7 @@ class DuckDBSink(BatchSink):
         try:
             self._prepare_table()
             relation = source()
-            types = self._table_types()
+            types = self._types
             present = (
                 {
                     row[0]
@@ -318,6 +319,8 @@ class DuckDBSink(BatchSink):
                     connection.execute(
                         f"alter table {self.full_name} alter column {quote(column)} type {wider}"
                     )
+        # the table's types once it is ready: only this sink changes it during the run
+        self._types = self._table_types()
         self._table_ready = True
 
     # -- ACTIVATE_VERSION: rows of older versions are deleted (hard) or marked (soft) ------
