@@ -203,6 +203,7 @@ def _start(warehouse: Warehouse, **settings: object) -> subprocess.Popen[str]:
     config.write_text(json.dumps(warehouse.config(**settings)))
     return subprocess.Popen(
         [TARGET, "--config", str(config)],
+        env={**os.environ, "TMPDIR": str(warehouse.tmp)},  # a killed run's batch dir stays here
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
