@@ -22,7 +22,7 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml taps/*/pyproject.toml)
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml taps/*/pyproject.toml targets/*/pyproject.toml)
 	$(UV) sync --frozen
 	@touch $@
 
@@ -59,7 +59,8 @@ lint: bootstrap
 	ruff check .
 	ruff format --check .
 	mypy taps/tap-okendo/tap_okendo taps/tap-recharge/tap_recharge taps/tap-shopify-chord/tap_shopify_chord \
-		taps/tap-ads/tap_ads sandbox/sandbox collector/collector hub/hub
+		taps/tap-ads/tap_ads sandbox/sandbox collector/collector hub/hub \
+		targets/target-duckdb/target_duckdb
 
 test: lint browser
 	pytest
@@ -71,6 +72,7 @@ bench: bootstrap
 	python bench/snowflake_bench.py
 	python bench/shopify_bench.py
 	python bench/ads_bench.py
+	python bench/target_duckdb_bench.py --big 200000
 
 clean:
 	rm -rf .venv .tools .meltano output/*.duckdb transform/target transform/logs
