@@ -159,7 +159,7 @@ def _parse_log_name(path: Path) -> tuple[datetime, str]:
 # Output lines: singer-sdk's metric lines and Meltano's console lines
 # ("<time> [<level>] <plugin or meltano> <message>").
 _METRIC = re.compile(r"METRIC: (\{.*\})")
-_ROWS_LOADED = re.compile(r"Loading (\d+) rows into '([^']+)'")  # target-duckdb (pipelinewise)
+_ROWS_LOADED = re.compile(r"Loading (\d+) rows into '([^']+)'")  # pipelinewise targets
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _CLOCK = re.compile(r"^\d\d:\d\d:\d\d\s+")
 _LINE = re.compile(r"^\d{4}-\d\d-\d\dT\S+ \[\s*(?P<level>\w+)\s*\] (?P<source>\S+)\s+(?P<msg>.*)$")
@@ -248,7 +248,19 @@ def _read_log(path: Path) -> LogFacts:
             loaded_by_table[table] = loaded_by_table.get(table, 0) + int(m.group(1))
             continue
         if m := _METRIC.search(line):
-            _count_metric(m.group(1), tap_counts)
+            # singer-sdk targets count what they load with the same metric as taps count
+            # what they emit: a loader's counts are rows loaded, not more rows emitted.
+            parsed = _LINE.match(line)
+            if parsed and parsed["source"].startswith("target-"):
+                by_table: dict[str, int] = {}
+                _count_metric(m.group(1), by_table)
+                for table, count in by_table.items():
+                    if not count:
+                        continue  # a closing zero counter: nothing loaded is not a count
+                    loaded = (loaded or 0) + count
+                    loaded_by_table[table] = loaded_by_table.get(table, 0) + count
+            else:
+                _count_metric(m.group(1), tap_counts)
             continue
         if (parsed := _LINE.match(line)) and parsed["source"] != "meltano":
             message = _CLOCK.sub("", parsed["msg"].strip())
